@@ -1,0 +1,229 @@
+"""Configuration: which chains (and content stores) a project anchors on.
+
+Found, in order: an explicit path, ``$BCTRACE_CONFIG``, ``bctrace.toml`` in the current folder or
+a parent, ``[tool.bctrace]`` in the nearest ``pyproject.toml``. With none of these, the embedded
+``local`` ledger is used, so bctrace works before anything is configured. ``${VAR}`` (or
+``${VAR:-default}``) in any string is replaced from the environment when the file is read; secrets
+such as keys are instead referenced as ``"env:VAR"`` and resolved by the backend only when it signs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .backend import BackendConfig
+from .errors import ConfigError, PluginError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+CONFIG_FILE = "bctrace.toml"
+DEFAULT_STATE_DIR = ".bctrace"
+DEFAULT_CHAIN = "local"
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class _TopLevel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state_dir: str | None = None
+    default_chains: list[str] | None = None
+    bundle_dir: str | None = None
+    author: str | None = None
+    chains: dict[str, dict[str, Any]] = {}
+    stores: dict[str, dict[str, Any]] = {}
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded, validated configuration. Chain tables are already backend config models."""
+
+    root: Path
+    """The project folder: where the config file is, or the current folder without one."""
+    state_dir: Path
+    chains: dict[str, BackendConfig]
+    default_chains: list[str]
+    stores: dict[str, BaseModel] = field(default_factory=dict)
+    bundle_dir: Path | None = None
+    """If set, every record's bundle is written here on flush (not only stamped files')."""
+    author: str | None = None
+    source: Path | None = None
+
+    def describe_source(self) -> str:
+        return str(self.source) if self.source else "no config file (defaults: local ledger)"
+
+
+def find_config(start: Path | None = None) -> tuple[Path, dict[str, Any]] | None:
+    """Locate the config file and return it with its raw table, or None if there is none."""
+    env = os.environ.get("BCTRACE_CONFIG")
+    if env:
+        path = Path(env).expanduser()
+        if not path.exists():
+            raise ConfigError(f"BCTRACE_CONFIG points to {path}, which does not exist")
+        return path, _read_table(path)
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / CONFIG_FILE
+        if candidate.is_file():
+            return candidate, _read_table(candidate)
+        pyproject = folder / "pyproject.toml"
+        if pyproject.is_file():
+            table = _read_toml(pyproject).get("tool", {}).get("bctrace")
+            if table is not None:
+                return pyproject, table
+    return None
+
+
+def load_config(path: str | os.PathLike[str] | None = None, *, registry: Any = None, cwd: Path | None = None) -> Config:
+    """Read, expand and validate the configuration.
+
+    :param registry: a :class:`~bctrace.plugins.manager.BackendRegistry`; built from the plugin
+        manager when omitted.
+    """
+    if registry is None:
+        from .plugins.manager import backend_registry, get_plugin_manager
+
+        registry = backend_registry(get_plugin_manager())
+    if path is not None:
+        p = Path(path).expanduser()
+        if not p.exists():
+            raise ConfigError(f"config file {p} does not exist")
+        found: tuple[Path, dict[str, Any]] | None = (p, _read_table(p))
+    else:
+        found = find_config(cwd)
+    if found is None:
+        root = (cwd or Path.cwd()).resolve()
+        return Config(
+            root=root,
+            state_dir=root / DEFAULT_STATE_DIR,
+            chains={DEFAULT_CHAIN: registry.get("local").config_model(backend="local")},
+            default_chains=[DEFAULT_CHAIN],
+        )
+    source, table = found
+    return _build(source, table, registry)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"config {path} is not valid TOML: {err}") from err
+    except OSError as err:
+        raise ConfigError(f"config {path} cannot be read: {err.strerror}") from err
+
+
+def _read_table(path: Path) -> dict[str, Any]:
+    data = _read_toml(path)
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("bctrace", {})
+    return data
+
+
+def expand_env(value: Any, where: str) -> Any:
+    """Replace ``${VAR}`` / ``${VAR:-default}`` in every string of a TOML value."""
+    if isinstance(value, str):
+        def repl(m: re.Match[str]) -> str:
+            var, default = m.group(1), m.group(2)
+            if var in os.environ:
+                return os.environ[var]
+            if default is not None:
+                return default
+            raise ConfigError(f"{where}: environment variable {var} is not set")
+
+        return _ENV_REF.sub(repl, value)
+    if isinstance(value, dict):
+        return {k: expand_env(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [expand_env(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _first_error(err: ValidationError) -> str:
+    first = err.errors()[0]
+    where = ".".join(str(x) for x in first["loc"]) or "(table)"
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    return f"field '{where}': {msg}"
+
+
+def _build(source: Path, table: dict[str, Any], registry: Any) -> Config:
+    where = str(source)
+    try:
+        top = _TopLevel.model_validate(table)
+    except ValidationError as err:
+        raise ConfigError(f"config {where}: {_first_error(err)}") from err
+    root = source.resolve().parent
+    chains: dict[str, BackendConfig] = {}
+    for name, raw in top.chains.items():
+        if not isinstance(raw, dict):
+            raise ConfigError(f"config {where}: chain {name!r} must be a table")
+        raw = expand_env(raw, f"config {where}: chain {name!r}")
+        backend = raw.get("backend")
+        if not backend:
+            raise ConfigError(f"config {where}: chain {name!r}: field 'backend' is missing")
+        try:
+            model = registry.get(backend).config_model
+        except PluginError as err:
+            raise ConfigError(f"config {where}: chain {name!r}: {err}") from None
+        try:
+            chains[name] = model.model_validate(raw, context={"root": root, "chain": name})
+        except ValidationError as err:
+            raise ConfigError(f"config {where}: chain {name!r}: {_first_error(err)}") from err
+    if not chains:
+        chains[DEFAULT_CHAIN] = registry.get("local").config_model(backend="local")
+    default_chains = top.default_chains if top.default_chains is not None else list(chains)
+    for name in default_chains:
+        if name not in chains:
+            raise ConfigError(f"config {where}: default_chains names {name!r}, which is not a [chains.{name}] table")
+    stores = {}
+    if top.stores:
+        stores = _build_stores(where, top.stores, root)
+    state_dir = _resolve(root, expand_env(top.state_dir, f"config {where}: state_dir") or DEFAULT_STATE_DIR)
+    bundle_dir = _resolve(root, expand_env(top.bundle_dir, f"config {where}: bundle_dir")) if top.bundle_dir else None
+    return Config(
+        root=root,
+        state_dir=state_dir,
+        chains=chains,
+        default_chains=list(default_chains),
+        stores=stores,
+        bundle_dir=bundle_dir,
+        author=top.author,
+        source=source,
+    )
+
+
+def _build_stores(where: str, tables: dict[str, dict[str, Any]], root: Path) -> dict[str, BaseModel]:
+    from .plugins.manager import get_plugin_manager, store_registry
+
+    registry = store_registry(get_plugin_manager())
+    stores: dict[str, BaseModel] = {}
+    for name, raw in tables.items():
+        raw = expand_env(raw, f"config {where}: store {name!r}")
+        backend = raw.get("backend") if isinstance(raw, dict) else None
+        if not backend:
+            raise ConfigError(f"config {where}: store {name!r}: field 'backend' is missing")
+        try:
+            model = registry.get(backend).config_model
+        except PluginError as err:
+            raise ConfigError(f"config {where}: store {name!r}: {err}") from None
+        try:
+            stores[name] = model.model_validate(raw, context={"root": root, "store": name})
+        except ValidationError as err:
+            raise ConfigError(f"config {where}: store {name!r}: {_first_error(err)}") from err
+    return stores
+
+
+def _resolve(root: Path, value: str) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else root / p

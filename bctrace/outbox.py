@@ -1,0 +1,249 @@
+"""The durable outbox: records not yet anchored, and batches whose anchors are not all stored.
+
+SQLite in WAL mode in the state folder. The life of a record:
+
+1. ``append`` stores it (and advances its trace's hash chain) in one transaction before
+   ``Tracer.record`` returns.
+2. ``open_batch`` takes every pending record into one batch and stores the batch's Merkle root;
+   from then on the batch is re-used, never rebuilt, until it is done.
+3. ``add_anchor`` stores each chain's receipt as soon as the chain returns it.
+4. ``finish_batch`` marks the batch done after all its chains are stored and bundles written.
+
+A crash between any two steps leaves an open batch that the next flush resumes with the same
+root; backends treat an already-anchored root as success, so nothing is anchored twice.
+Transactions that write use ``BEGIN IMMEDIATE``, so several processes can share one outbox.
+``synchronous=NORMAL`` survives a crash of the process (not of the machine's power).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from .bundle import AnchorReceipt
+from .errors import BctraceError, UsageError
+from .merkle import MerkleTree
+
+OUTBOX_FILE = "outbox.sqlite"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS batches(
+    id INTEGER PRIMARY KEY,
+    root BLOB NOT NULL,
+    chains TEXT NOT NULL,
+    created REAL NOT NULL,
+    done INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS records(
+    id INTEGER PRIMARY KEY,
+    digest BLOB NOT NULL UNIQUE,
+    trace TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    bundle_path TEXT,
+    batch INTEGER REFERENCES batches(id),
+    UNIQUE(trace, seq)
+);
+CREATE INDEX IF NOT EXISTS records_batch ON records(batch);
+CREATE TABLE IF NOT EXISTS anchors(
+    batch INTEGER NOT NULL REFERENCES batches(id),
+    chain TEXT NOT NULL,
+    receipt TEXT NOT NULL,
+    PRIMARY KEY(batch, chain)
+);
+"""
+
+
+class OutboxError(BctraceError):
+    """The outbox database cannot be opened or used."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: int
+    root: bytes
+    chains: list[str]
+
+
+@dataclass(frozen=True)
+class StoredRecord:
+    digest: bytes
+    record_json: str
+    """The record's RFC 8785 canonical JSON, exactly the bytes its digest was computed over."""
+    bundle_path: str | None
+
+
+class Outbox:
+    def __init__(self, state_dir: Path) -> None:
+        self.path = state_dir / OUTBOX_FILE
+        try:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+        except (sqlite3.Error, OSError) as err:
+            raise OutboxError(f"outbox {self.path} cannot be opened: {err}") from err
+        self._tree_cache: tuple[int, MerkleTree] | None = None
+        self._in_group = False
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def group(self) -> Iterator[None]:
+        """Make every append inside the block one transaction: many records for the cost of one
+        commit. They become durable together when the block ends, also when it ends with an
+        exception (what was recorded is kept, then the exception goes on)."""
+        if self._in_group:
+            yield
+            return
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as err:
+            raise OutboxError(f"outbox {self.path} is not writable: {err}") from err
+        self._in_group = True
+        try:
+            yield
+        except sqlite3.Error:
+            db.execute("ROLLBACK")
+            raise
+        finally:
+            self._in_group = False
+            if db.in_transaction:
+                db.execute("COMMIT")
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        db = self._db
+        if self._in_group:
+            yield db
+            return
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as err:
+            raise OutboxError(f"outbox {self.path} is not writable: {err}") from err
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        else:
+            db.execute("COMMIT")
+
+    # -- recording --------------------------------------------------------------------------
+
+    def append(
+        self,
+        trace: str,
+        build: Callable[[int, bytes | None], tuple[bytes, bytes, str | None]],
+        *,
+        new_trace: bool = False,
+    ) -> tuple[int, bytes]:
+        """Store the next step of ``trace``.
+
+        ``build(seq, prev_digest)`` returns ``(canonical_json_bytes, digest, bundle_path)`` for the
+        step; it is called inside the write transaction so that two writers cannot take the same
+        ``seq``. ``new_trace=True`` (a fresh random trace id) skips looking up earlier steps.
+        Returns ``(seq, digest)``.
+        """
+        with self._write() as db:
+            row = None
+            if not new_trace:
+                row = db.execute(
+                    "SELECT seq, digest FROM records WHERE trace = ? ORDER BY seq DESC LIMIT 1", (trace,)
+                ).fetchone()
+            seq, prev = (0, None) if row is None else (row[0] + 1, row[1])
+            canonical, digest, bundle_path = build(seq, prev)
+            try:
+                db.execute(
+                    "INSERT INTO records(digest, trace, seq, record, bundle_path) VALUES (?, ?, ?, ?, ?)",
+                    (digest, trace, seq, canonical.decode("utf-8"), bundle_path),
+                )
+            except sqlite3.IntegrityError:
+                raise UsageError(f"record 0x{digest.hex()} is already in the outbox (add a salt to record the same content twice)") from None
+        return seq, digest
+
+    def pending_count(self) -> int:
+        return self._db.execute("SELECT count(*) FROM records WHERE batch IS NULL").fetchone()[0]
+
+    def open_batches(self) -> list[Batch]:
+        rows = self._db.execute("SELECT id, root, chains FROM batches WHERE done = 0 ORDER BY id").fetchall()
+        return [Batch(r[0], r[1], json.loads(r[2])) for r in rows]
+
+    # -- batching ---------------------------------------------------------------------------
+
+    def next_batch(self, chains: list[str]) -> Batch | None:
+        """The oldest unfinished batch, or a new one over every pending record, or None."""
+        with self._write() as db:
+            row = db.execute("SELECT id, root, chains FROM batches WHERE done = 0 ORDER BY id LIMIT 1").fetchone()
+            if row is not None:
+                return Batch(row[0], row[1], json.loads(row[2]))
+            rows = db.execute("SELECT id, digest FROM records WHERE batch IS NULL ORDER BY id").fetchall()
+            if not rows:
+                return None
+            tree = MerkleTree([r[1] for r in rows])
+            cur = db.execute(
+                "INSERT INTO batches(root, chains, created) VALUES (?, ?, ?)",
+                (tree.root, json.dumps(chains), time.time()),
+            )
+            batch_id = cur.lastrowid
+            assert batch_id is not None
+            db.execute("UPDATE records SET batch = ? WHERE batch IS NULL AND id <= ?", (batch_id, rows[-1][0]))
+        self._tree_cache = (batch_id, tree)
+        return Batch(batch_id, tree.root, chains)
+
+    def tree(self, batch_id: int) -> MerkleTree:
+        if self._tree_cache and self._tree_cache[0] == batch_id:
+            return self._tree_cache[1]
+        digests = [r[0] for r in self._db.execute("SELECT digest FROM records WHERE batch = ?", (batch_id,))]
+        tree = MerkleTree(digests)
+        self._tree_cache = (batch_id, tree)
+        return tree
+
+    def anchors(self, batch_id: int) -> dict[str, AnchorReceipt]:
+        rows = self._db.execute("SELECT chain, receipt FROM anchors WHERE batch = ?", (batch_id,))
+        return {chain: AnchorReceipt.model_validate_json(receipt) for chain, receipt in rows}
+
+    def add_anchor(self, batch_id: int, chain: str, receipt: AnchorReceipt) -> None:
+        with self._write() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO anchors(batch, chain, receipt) VALUES (?, ?, ?)",
+                (batch_id, chain, receipt.model_dump_json(exclude_none=True)),
+            )
+
+    def batch_records(self, batch_id: int, *, with_bundle_path_only: bool = False) -> Iterator[StoredRecord]:
+        sql = "SELECT digest, record, bundle_path FROM records WHERE batch = ?"
+        if with_bundle_path_only:
+            sql += " AND bundle_path IS NOT NULL"
+        for digest, record, bundle_path in self._db.execute(sql + " ORDER BY id", (batch_id,)):
+            yield StoredRecord(digest, record, bundle_path)
+
+    def finish_batch(self, batch_id: int) -> None:
+        with self._write() as db:
+            db.execute("UPDATE batches SET done = 1 WHERE id = ?", (batch_id,))
+
+    # -- lookups ----------------------------------------------------------------------------
+
+    def find(self, digest: bytes) -> tuple[StoredRecord, Batch | None, bool]:
+        """A record by digest with its batch (None while pending) and whether that batch is done."""
+        row = self._db.execute(
+            "SELECT r.digest, r.record, r.bundle_path, b.id, b.root, b.chains, b.done "
+            "FROM records r LEFT JOIN batches b ON r.batch = b.id WHERE r.digest = ?",
+            (digest,),
+        ).fetchone()
+        if row is None:
+            raise UsageError(f"record 0x{digest.hex()} is not in the outbox {self.path}")
+        stored = StoredRecord(row[0], row[1], row[2])
+        if row[3] is None:
+            return stored, None, False
+        return stored, Batch(row[3], row[4], json.loads(row[5])), bool(row[6])
+
+    def trace_digests(self, trace: str) -> list[bytes]:
+        return [r[0] for r in self._db.execute("SELECT digest FROM records WHERE trace = ? ORDER BY seq", (trace,))]

@@ -1,0 +1,91 @@
+"""The plugin manager: built-in plugins are registered in code, third parties come from the
+``bctrace`` entry-point group (turned off by ``BCTRACE_DISABLE_PLUGIN_AUTOLOAD=1``)."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any, Generic, TypeVar
+
+import pluggy
+
+from ..errors import PluginError
+from . import hookspecs
+
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "bctrace_backends.local",
+    "bctrace_backends.mock",
+    "bctrace.ml.plugin",
+    "bctrace_backends.evm",
+    "bctrace_backends.ipfs",
+)
+"""Modules of the built-in plugins; they register through the same hooks a third party uses."""
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Name -> class, filled by a registrar hook. Registering a name twice is an error."""
+
+    kind = "plugin"
+
+    def __init__(self) -> None:
+        self._classes: dict[str, type[T]] = {}
+
+    def add(self, name: str, cls: type[T]) -> None:
+        if name in self._classes and self._classes[name] is not cls:
+            raise PluginError(f"{self.kind} {name!r} is registered twice ({self._classes[name].__module__} and {cls.__module__})")
+        self._classes[name] = cls
+
+    def get(self, name: str) -> type[T]:
+        try:
+            return self._classes[name]
+        except KeyError:
+            known = ", ".join(sorted(self._classes)) or "none"
+            raise PluginError(f"unknown {self.kind} {name!r} (known: {known})") from None
+
+    def names(self) -> list[str]:
+        return sorted(self._classes)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._classes
+
+
+class BackendRegistry(Registry[Any]):
+    kind = "backend"
+
+
+class StoreRegistry(Registry[Any]):
+    kind = "store"
+
+
+def autoload_disabled() -> bool:
+    return os.environ.get("BCTRACE_DISABLE_PLUGIN_AUTOLOAD", "").strip() not in ("", "0", "false", "no")
+
+
+def get_plugin_manager(*, autoload: bool | None = None) -> pluggy.PluginManager:
+    """A fresh manager with built-ins and (unless disabled) installed third-party plugins."""
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    for module_name in BUILTIN_PLUGINS:
+        pm.register(importlib.import_module(module_name), name=module_name)
+    if autoload is None:
+        autoload = not autoload_disabled()
+    if autoload:
+        try:
+            pm.load_setuptools_entrypoints(hookspecs.PROJECT)
+        except Exception as err:  # a broken third-party plugin must not be a traceback
+            raise PluginError(f"a bctrace plugin failed to load: {type(err).__name__}: {err}") from err
+    return pm
+
+
+def backend_registry(pm: pluggy.PluginManager) -> BackendRegistry:
+    registry = BackendRegistry()
+    pm.hook.bctrace_register_backends(registry=registry)
+    return registry
+
+
+def store_registry(pm: pluggy.PluginManager) -> StoreRegistry:
+    registry = StoreRegistry()
+    pm.hook.bctrace_register_stores(registry=registry)
+    return registry

@@ -1,0 +1,123 @@
+"""Records: the unit bctrace makes tamper-evident.
+
+A record is canonicalised with RFC 8785 (JSON Canonicalization Scheme, via the ``rfc8785``
+package) and hashed with SHA-256; that digest is what goes into the Merkle tree. Optional fields
+that are unset are left out of the canonical form, so adding an optional field later does not
+change the digest of records that do not use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+import rfc8785
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .hexutil import Hex32, from_0x
+
+SCHEMA_VERSION = 1
+
+
+class Subject(BaseModel):
+    """A hashed thing a record speaks about: a file, a folder manifest, a model, a dataset."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    sha256: Hex32
+    size: int | None = Field(default=None, ge=0)
+    cid: str | None = None
+    cid_params: dict[str, Any] | None = None
+    """How ``cid`` was computed (chunker, raw leaves, CID version), so anyone can recompute it."""
+    digests: dict[str, str] | None = None
+    """Further digests of the same bytes, e.g. ``{"blake3": "0x..."}``."""
+    media_type: str | None = None
+
+
+class Record(BaseModel):
+    """One step of a trace. Frozen: a record is never edited, only superseded by a later step."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    schema_version: int = SCHEMA_VERSION
+    kind: str = Field(min_length=1)
+    """Open vocabulary: text, file, dataset, ml-run, donation, supply-step, authorship, ..."""
+    trace: str = Field(default_factory=lambda: uuid.uuid4().hex, min_length=1)
+    seq: int = Field(default=0, ge=0)
+    prev: Hex32 | None = None
+    """Digest of step ``seq - 1`` of the same trace; a step cannot be dropped or reordered unseen."""
+    created: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    author: str | None = None
+    subjects: tuple[Subject, ...] = ()
+    body: dict[str, Any] = Field(default_factory=dict)
+    salt: str | None = None
+    """Random hex that makes the digest of a short, guessable body unguessable."""
+
+    @field_validator("created")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("created must be timezone-aware (UTC)")
+        return value.astimezone(timezone.utc)
+
+    @field_validator("body")
+    @classmethod
+    def _finite(cls, value: dict[str, Any]) -> dict[str, Any]:
+        _refuse_non_finite(value, "body")
+        return value
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The record as plain JSON, as stored in bundles (unset optional fields left out)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def canonical_bytes(self) -> bytes:
+        """RFC 8785 bytes of the record: the exact input of :meth:`digest`."""
+        return canonical_bytes(self.to_json_dict())
+
+    def digest(self) -> bytes:
+        """SHA-256 of the canonical bytes (32 bytes)."""
+        return hashlib.sha256(self.canonical_bytes()).digest()
+
+
+def _refuse_non_finite(value: Any, where: str) -> None:
+    """JSON has no NaN or infinity; pydantic would silently write them as null, losing data."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where} is {value}, which JSON cannot represent (record it as a string)")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _refuse_non_finite(v, f"{where}.{k}")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            _refuse_non_finite(v, f"{where}[{i}]")
+
+
+def canonical_bytes(obj: Any) -> bytes:
+    """RFC 8785 canonical JSON of any JSON value; NaN and infinities are refused."""
+    try:
+        return rfc8785.dumps(obj)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as err:
+        raise ValueError(f"cannot canonicalise record: {err}") from err
+
+
+def digest_of_json(record_json: dict[str, Any]) -> bytes:
+    """Digest of a record given as JSON, without parsing it into a model first.
+
+    Verification uses this so that a bundle whose record was tampered into an invalid shape still
+    fails as a digest mismatch rather than as a parse error.
+    """
+    return hashlib.sha256(canonical_bytes(record_json)).digest()
+
+
+def new_salt() -> str:
+    """16 random bytes as hex, for records whose body could otherwise be guessed."""
+    return secrets.token_hex(16)
+
+
+def parse_digest(value: str) -> bytes:
+    """``0x`` hex digest to 32 bytes."""
+    return from_0x(value, what="digest")

@@ -1,0 +1,83 @@
+"""Shared conformance tests for chain backends (DESIGN.md, convention 6).
+
+A backend's test module subclasses :class:`ChainBackendTests` and provides a ``backend``
+fixture returning a fresh, ready backend (for a real node: connected, with its registry
+deployed). Every built-in backend runs these, and plugin authors are meant to as well::
+
+    class TestMyBackend(ChainBackendTests):
+        @pytest.fixture
+        def backend(self, my_node):
+            return MyBackend("mine", MyConfig(backend="mine", ...), state_dir=tmp_path)
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from .backend import ChainBackend
+from .bundle import AnchorReceipt
+from .merkle import MerkleTree
+
+
+def random_root() -> bytes:
+    return MerkleTree([os.urandom(32), os.urandom(32)]).root
+
+
+class ChainBackendTests:
+    """Behaviour every ``ChainBackend`` must show. Subclasses provide the ``backend`` fixture."""
+
+    @pytest.fixture
+    def backend(self) -> ChainBackend:  # pragma: no cover - always overridden
+        raise NotImplementedError("subclass ChainBackendTests and provide a 'backend' fixture")
+
+    def test_has_name_and_config_model(self, backend: ChainBackend) -> None:
+        assert isinstance(type(backend).name, str) and type(backend).name
+        assert isinstance(backend.config, type(backend).config_model)
+
+    def test_anchor_returns_receipt_for_this_chain(self, backend: ChainBackend) -> None:
+        root = random_root()
+        receipt = backend.anchor(root)
+        assert isinstance(receipt, AnchorReceipt)
+        assert receipt.chain == backend.chain
+        assert receipt.backend == type(backend).name
+        assert receipt.chain_id == backend.chain_id
+        assert receipt.tx.startswith("0x")
+        assert receipt.timestamp > 1_600_000_000
+
+    def test_lookup_finds_anchored_root(self, backend: ChainBackend) -> None:
+        root = random_root()
+        receipt = backend.anchor(root)
+        found = backend.lookup(root)
+        assert found is not None
+        assert (found.block, found.tx.lower(), found.chain_id) == (receipt.block, receipt.tx.lower(), receipt.chain_id)
+
+    def test_lookup_of_unknown_root_is_none(self, backend: ChainBackend) -> None:
+        backend.anchor(random_root())  # the chain exists and has anchors
+        assert backend.lookup(random_root()) is None
+
+    def test_anchor_is_idempotent(self, backend: ChainBackend) -> None:
+        root = random_root()
+        first = backend.anchor(root)
+        second = backend.anchor(root)
+        assert (second.block, second.tx.lower()) == (first.block, first.tx.lower())
+
+    def test_confirmations_grow_with_the_chain(self, backend: ChainBackend) -> None:
+        receipt = backend.anchor(random_root())
+        before = backend.confirmations(receipt)
+        assert before >= 1
+        backend.anchor(random_root())
+        assert backend.confirmations(receipt) >= before
+
+    def test_head_is_at_least_the_anchor_block(self, backend: ChainBackend) -> None:
+        receipt = backend.anchor(random_root())
+        assert backend.head() >= receipt.block
+
+    def test_describe_is_plain_and_names_the_chain(self, backend: ChainBackend) -> None:
+        info = backend.describe()
+        assert info["chain"] == backend.chain
+        assert info["backend"] == type(backend).name
+
+    def test_repr_names_the_chain(self, backend: ChainBackend) -> None:
+        assert backend.chain in repr(backend)

@@ -1,0 +1,362 @@
+"""``Tracer``: the one class a user needs. A thin facade over record, outbox, merkle, bundle,
+verify and the chain backends chosen in the config."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pluggy
+
+from .backend import ChainBackend
+from .bundle import BUNDLE_SUFFIX, MerkleProofInfo, ProofBundle, bundle_path_for
+from .config import Config, load_config
+from .errors import ChainError, ConfigError, UsageError
+from .hexutil import to_0x
+from .outbox import Outbox
+from .plugins.manager import backend_registry, get_plugin_manager
+from .record import Record, Subject, new_salt
+from .verify import Policy, VerificationReport, verify_bundle, verify_trace
+
+__all__ = ["FlushResult", "Recorded", "Trace", "Tracer"]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A record as stored in the outbox, waiting for the next flush."""
+
+    record: Record
+    digest: bytes
+    bundle_path: Path | None = None
+
+    @property
+    def digest_hex(self) -> str:
+        return to_0x(self.digest)
+
+
+@dataclass
+class FlushResult:
+    """What one ``flush()`` anchored: one entry per batch (normally one)."""
+
+    batches: list[dict[str, Any]] = field(default_factory=list)
+    bundles: list[Path] = field(default_factory=list)
+
+    @property
+    def records(self) -> int:
+        return sum(b["records"] for b in self.batches)
+
+
+class Trace:
+    """A handle on one trace: each ``record`` call appends the next hash-chained step."""
+
+    def __init__(self, tracer: Tracer, trace_id: str) -> None:
+        self.tracer = tracer
+        self.id = trace_id
+
+    def record(self, kind: str, body: dict[str, Any] | None = None, **kwargs: Any) -> Recorded:
+        return self.tracer.record(kind, body, trace=self.id, **kwargs)
+
+
+class Tracer:
+    """Records steps durably, anchors them in batches, and verifies their proof bundles.
+
+    Use as a context manager, or call :meth:`close`, to release the outbox and chain clients.
+    """
+
+    def __init__(self, config: Config, *, plugin_manager: pluggy.PluginManager | None = None) -> None:
+        self.config = config
+        self.pm = plugin_manager or get_plugin_manager()
+        self._registry = backend_registry(self.pm)
+        self._backends: dict[str, ChainBackend] = {}
+        self._outbox: Outbox | None = None
+
+    @classmethod
+    def from_config(cls, path: str | os.PathLike[str] | None = None, *, cwd: Path | None = None) -> Tracer:
+        """Load ``bctrace.toml`` (or ``[tool.bctrace]``, or ``$BCTRACE_CONFIG``; defaults to the
+        local ledger) and build a tracer on it."""
+        pm = get_plugin_manager()
+        return cls(load_config(path, registry=backend_registry(pm), cwd=cwd), plugin_manager=pm)
+
+    # -- plumbing ---------------------------------------------------------------------------
+
+    @property
+    def outbox(self) -> Outbox:
+        if self._outbox is None:
+            self._outbox = Outbox(self.config.state_dir)
+        return self._outbox
+
+    def backend(self, chain: str) -> ChainBackend:
+        """The backend of a configured chain (built on first use)."""
+        if chain not in self._backends:
+            try:
+                cfg = self.config.chains[chain]
+            except KeyError:
+                raise ConfigError(f"chain {chain!r} is not configured (configured: {', '.join(self.config.chains)})") from None
+            cls = self._registry.get(cfg.backend)
+            self._backends[chain] = cls(chain, cfg, state_dir=self.config.state_dir)
+        return self._backends[chain]
+
+    def backends(self, chains: Iterable[str] | None = None) -> dict[str, ChainBackend]:
+        names = list(chains) if chains is not None else list(self.config.chains)
+        return {name: self.backend(name) for name in names}
+
+    def close(self) -> None:
+        for backend in self._backends.values():
+            backend.close()
+        self._backends.clear()
+        if self._outbox is not None:
+            self._outbox.close()
+            self._outbox = None
+
+    def __enter__(self) -> Tracer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- recording --------------------------------------------------------------------------
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Record many steps as one outbox transaction (much faster for bulk input).
+
+        Inside the block each ``record()`` returns at once; all become durable together when the
+        block ends, also when it ends with an exception.
+        """
+        return self.outbox.group()
+
+    def trace(self, trace_id: str | None = None) -> Trace:
+        """A trace to append steps to; a new random id when none is given."""
+        return Trace(self, trace_id or uuid.uuid4().hex)
+
+    def record(
+        self,
+        kind: str,
+        body: dict[str, Any] | None = None,
+        *,
+        subjects: Sequence[Subject] = (),
+        trace: str | None = None,
+        author: str | None = None,
+        salt: bool | str = False,
+        bundle_path: str | os.PathLike[str] | None = None,
+        bundle_dir: str | os.PathLike[str] | None = None,
+        created: datetime | None = None,
+    ) -> Recorded:
+        """Store one step durably (it is on disk when this returns) for the next flush.
+
+        :param trace: the trace to append to; each call without one starts a new trace.
+        :param salt: ``True`` for a random salt (hides guessable bodies), or a salt string.
+        :param bundle_path: where flush writes this record's bundle; without one (and without
+            ``bundle_dir`` in the config) the bundle is produced on demand by :meth:`bundle`.
+        :param bundle_dir: write the bundle into this folder as ``<digest>.bctrace.json``.
+        """
+        trace_id = trace or uuid.uuid4().hex
+        fields: dict[str, Any] = {
+            "kind": kind,
+            "trace": trace_id,
+            "author": author or self.config.author,
+            "subjects": tuple(subjects),
+            "body": body or {},
+            "created": created or datetime.now(timezone.utc),
+        }
+        if salt:
+            fields["salt"] = salt if isinstance(salt, str) else new_salt()
+        made: dict[str, Any] = {}
+
+        def build(seq: int, prev: bytes | None) -> tuple[bytes, bytes, str | None]:
+            try:
+                rec = Record(seq=seq, prev=to_0x(prev) if prev else None, **fields)
+                canonical = rec.canonical_bytes()
+            except ValueError as err:
+                raise UsageError(f"record of kind {kind!r}: {_one_line(err)}") from None
+            digest = hashlib.sha256(canonical).digest()
+            target = Path(bundle_path) if bundle_path else None
+            if target is None and bundle_dir is not None:
+                target = Path(bundle_dir) / (to_0x(digest) + BUNDLE_SUFFIX)
+            made.update(record=rec, target=target)
+            return canonical, digest, str(target) if target else None
+
+        _, digest = self.outbox.append(trace_id, build, new_trace=trace is None)
+        return Recorded(made["record"], digest, made["target"])
+
+    def stamp(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        kind: str | None = None,
+        body: dict[str, Any] | None = None,
+        trace: str | None = None,
+        store: str | None = None,
+        bundle_path: str | os.PathLike[str] | None = None,
+        progress: bool = False,
+        cid: bool = False,
+        blake3: bool = False,
+    ) -> Recorded:
+        """Hash a file or folder and record it; its bundle is written beside it on flush.
+
+        :param store: name of a ``[stores.NAME]`` content store to upload the bytes to (IPFS);
+            the record then carries the CID the store confirmed.
+        :param cid: also compute the IPFS CID locally (in the same read as sha256).
+        :param blake3: also compute BLAKE3 (in the same read).
+        """
+        from .hashing import subject_for_path
+
+        p = Path(path)
+        subject, extra = subject_for_path(p, progress=progress, cid=cid or store is not None, blake3=blake3)
+        merged = {**(extra or {}), **(body or {})}
+        if store is not None:
+            from .stores import put_subject
+
+            subject = put_subject(self, store, p, subject)
+            merged.setdefault("stores", []).append({"store": store, "cid": subject.cid})
+        return self.record(
+            kind or ("dataset" if p.is_dir() else "file"),
+            merged,
+            subjects=[subject],
+            trace=trace,
+            bundle_path=bundle_path or bundle_path_for(p),
+        )
+
+    def stamp_text(self, text: str, *, kind: str = "text", name: str = "text", salt: bool = True, **kwargs: Any) -> Recorded:
+        """Record the sha256 of a text (the text itself stays with you); salted by default so
+        that a short text cannot be guessed from its record."""
+        data = text.encode("utf-8")
+        subject = Subject(name=name, sha256=to_0x(hashlib.sha256(data).digest()), size=len(data), media_type="text/plain; charset=utf-8")
+        return self.record(kind, subjects=[subject], salt=salt, **kwargs)
+
+    # -- anchoring --------------------------------------------------------------------------
+
+    def flush(self, chains: Sequence[str] | None = None) -> FlushResult:
+        """Anchor everything pending: one Merkle tree, one anchor per chain, then bundles.
+
+        Resumes a batch left open by an earlier failure first (same root, so nothing is anchored
+        twice). If a chain fails, the receipts of the chains that succeeded are kept, the batch
+        stays open, and a :class:`~bctrace.errors.ChainError` names the failed chain.
+        """
+        targets = list(chains) if chains is not None else list(self.config.default_chains)
+        for name in targets:
+            self.backend(name)  # fail on an unknown chain before touching the outbox
+        result = FlushResult()
+        while (batch := self.outbox.next_batch(targets)) is not None:
+            stored = self.outbox.anchors(batch.id)
+            failures: list[ChainError] = []
+            for name in batch.chains:
+                if name in stored:
+                    continue
+                try:
+                    receipt = self.backend(name).anchor(batch.root)
+                except ChainError as err:
+                    failures.append(err)
+                    continue
+                self.outbox.add_anchor(batch.id, name, receipt)
+                stored[name] = receipt
+            if failures:
+                if len(failures) == 1:
+                    raise failures[0]
+                raise type(failures[0])(failures[0].chain, "; ".join(str(f) for f in failures)[len(f"chain {failures[0].chain!r}: "):])
+            receipts = [stored[name] for name in batch.chains]
+            tree = self.outbox.tree(batch.id)
+            for rec in self.outbox.batch_records(batch.id, with_bundle_path_only=self.config.bundle_dir is None):
+                bundle = ProofBundle(
+                    record=_json(rec.record_json),
+                    digest=to_0x(rec.digest),
+                    merkle=MerkleProofInfo(root=to_0x(batch.root), proof=[to_0x(p) for p in tree.proof(rec.digest)]),
+                    anchors=receipts,
+                )
+                target = Path(rec.bundle_path) if rec.bundle_path else self.config.bundle_dir / (to_0x(rec.digest) + BUNDLE_SUFFIX)  # type: ignore[operator]
+                result.bundles.append(bundle.write(target))
+            self.outbox.finish_batch(batch.id)
+            result.batches.append({"root": to_0x(batch.root), "records": len(tree), "anchors": [r.model_dump(exclude_none=True) for r in receipts]})
+        return result
+
+    def bundle(self, digest: bytes | str) -> ProofBundle:
+        """The proof bundle of an anchored record in this project's outbox."""
+        raw = bytes.fromhex(digest[2:]) if isinstance(digest, str) else digest
+        stored, batch, done = self.outbox.find(raw)
+        if batch is None or not done:
+            raise UsageError(f"record {to_0x(raw)} is not anchored yet: run flush first")
+        receipts = self.outbox.anchors(batch.id)
+        return ProofBundle(
+            record=_json(stored.record_json),
+            digest=to_0x(raw),
+            merkle=MerkleProofInfo(root=to_0x(batch.root), proof=[to_0x(p) for p in self.outbox.tree(batch.id).proof(raw)]),
+            anchors=[receipts[name] for name in batch.chains if name in receipts],
+        )
+
+    # -- verification -----------------------------------------------------------------------
+
+    def verify(
+        self,
+        target: ProofBundle | str | os.PathLike[str],
+        *,
+        chains: Iterable[str] | None = None,
+        policy: Policy = "all",
+        raise_on_failure: bool = True,
+    ) -> VerificationReport:
+        """Verify a bundle, a bundle file, or a stamped file/folder (its bundle sits beside it).
+
+        For a stamped path the file's current hash is checked against the record first. Raises
+        a :class:`~bctrace.errors.VerificationError` naming what failed; with
+        ``raise_on_failure=False`` a policy miss is returned in the report instead.
+        """
+        bundle, source, subject_path = self._resolve_bundle(target)
+        if subject_path is not None:
+            self._check_stamped(bundle, subject_path, source)
+        report = verify_bundle(bundle, self.backends(), chains=chains, policy=policy, source=source)
+        if subject_path is not None:
+            report.subject_checked.append(str(subject_path))
+        if raise_on_failure and not report.ok:
+            raise report.failure()
+        return report
+
+    def verify_trace(self, bundles: Sequence[ProofBundle]) -> None:
+        """Check that the given steps of a trace link into an unbroken hash chain from step 0."""
+        verify_trace(list(bundles))
+
+    def _resolve_bundle(self, target: ProofBundle | str | os.PathLike[str]) -> tuple[ProofBundle, str, Path | None]:
+        if isinstance(target, ProofBundle):
+            return target, "bundle", None
+        p = Path(target)
+        if p.name.endswith(BUNDLE_SUFFIX):
+            return ProofBundle.read(p), str(p), None
+        if not p.exists():
+            raise UsageError(f"path {p} does not exist")
+        bp = bundle_path_for(p)
+        if not bp.exists():
+            raise UsageError(f"{p} has no bundle beside it ({bp.name}); stamp and flush it first")
+        return ProofBundle.read(bp), str(bp), p
+
+    def _check_stamped(self, bundle: ProofBundle, path: Path, source: str) -> None:
+        from .errors import BundleError
+        from .hashing import check_subject
+        from .verify import check_offline
+
+        check_offline(bundle, source)
+        subjects = bundle.record.get("subjects") or []
+        if not subjects:
+            raise BundleError(f"{source}: the record has no subject to compare {path} with")
+        check_subject(path, Subject.model_validate(subjects[0]), bundle.record.get("body"))
+
+    # -- ML runs (see bctrace.ml) -------------------------------------------------------------
+
+    def run(self, name: str, **kwargs: Any) -> Any:
+        """Record an ML training run as a trace; see :func:`bctrace.ml.run.start_run`."""
+        from .ml.run import start_run
+
+        return start_run(self, name, **kwargs)
+
+
+def _json(text: str) -> dict[str, Any]:
+    import json
+
+    return json.loads(text)
+
+
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())

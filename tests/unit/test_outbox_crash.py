@@ -1,0 +1,91 @@
+"""Kill the process between any two steps of record/flush: nothing is lost, nothing anchored twice.
+
+Each case runs a child Python that records, then flushes with one step patched to call
+``os._exit`` (no cleanup, like a kill -9), then a second child that flushes normally.
+"""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+CHILD = textwrap.dedent(
+    """
+    import os, sys, json
+    from pathlib import Path
+    from bctrace import Tracer
+    import bctrace.outbox as ob, bctrace.bundle as bd
+    import bctrace_backends.local.backend as lb
+
+    crash = sys.argv[1]
+    folder = Path(sys.argv[2])
+
+    def die_after(cls, name):
+        original = getattr(cls, name)
+        def wrapper(*a, **k):
+            result = original(*a, **k)
+            os._exit(9)
+        setattr(cls, name, wrapper)
+
+    def die_before(cls, name):
+        def wrapper(*a, **k):
+            os._exit(9)
+        setattr(cls, name, wrapper)
+
+    points = {
+        "after-batch": lambda: die_after(ob.Outbox, "next_batch"),
+        "after-anchor-before-store": lambda: die_after(lb.LocalBackend, "anchor"),
+        "after-store": lambda: die_after(ob.Outbox, "add_anchor"),
+        "mid-bundles": lambda: die_after(bd.ProofBundle, "write"),
+        "before-finish": lambda: die_before(ob.Outbox, "finish_batch"),
+        "none": lambda: None,
+    }
+    with Tracer.from_config(cwd=folder) as t:
+        if sys.argv[3] == "record":
+            for i in range(5):
+                (folder / f"f{i}.txt").write_text(f"file {i}")
+                t.stamp(folder / f"f{i}.txt")
+            t.record("note", {"n": 1})
+        points[crash]()
+        t.flush()
+    print(json.dumps({"ok": True}))
+    """
+)
+
+
+def child(folder: Path, crash: str, record: bool) -> int:
+    return subprocess.run(
+        [sys.executable, "-c", CHILD, crash, str(folder), "record" if record else "flush"],
+        capture_output=True, text=True, timeout=120,
+    ).returncode
+
+
+@pytest.mark.parametrize("crash", ["after-batch", "after-anchor-before-store", "after-store", "mid-bundles", "before-finish"])
+def test_crash_between_steps_loses_nothing_and_anchors_once(tmp_path, crash):
+    assert child(tmp_path, crash, record=True) == 9
+    assert child(tmp_path, "none", record=False) == 0
+    ledger = [json.loads(line) for line in (tmp_path / ".bctrace" / "ledger.jsonl").read_text().splitlines()]
+    roots = [b["root"] for b in ledger[1:]]
+    assert len(roots) == 1, f"anchored {len(roots)} times"
+
+    from bctrace import Tracer
+
+    with Tracer.from_config(cwd=tmp_path) as t:
+        assert t.outbox.pending_count() == 0
+        assert t.outbox.open_batches() == []
+        for i in range(5):
+            report = t.verify(tmp_path / f"f{i}.txt")
+            assert report.ok and report.root == roots[0]
+
+
+def test_crash_before_any_flush_keeps_records_pending(tmp_path):
+    assert child(tmp_path, "after-batch", record=True) == 9
+    from bctrace import Tracer
+
+    with Tracer.from_config(cwd=tmp_path) as t:
+        (batch,) = t.outbox.open_batches()
+        assert batch.chains == ["local"]
+        assert len(t.outbox.tree(batch.id)) == 6
