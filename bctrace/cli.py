@@ -287,14 +287,14 @@ def verify(ctx: click.Context, targets: tuple[str, ...], policy: str, chains: tu
             codes.append(failure.exit_code)
         else:
             codes.append(0)
-            bundles.append(tracer._resolve_bundle(target)[0])
+            bundles.append(report.bundle)
         results.append(entry)
     traces: dict[str, int] = {}
     for b in bundles:
         traces[str(b.record.get("trace"))] = traces.get(str(b.record.get("trace")), 0) + 1
     if any(n > 1 for n in traces.values()):
         try:
-            verify_trace([b for b in bundles if traces[str(b.record.get("trace"))] > 1])
+            verify_trace([b for b in bundles if traces[str(b.record.get("trace"))] > 1], from_start=False)
         except BctraceError as err:
             results.append({"target": "trace", "verified": False, "error": str(err)})
             codes.append(err.exit_code)

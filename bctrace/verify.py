@@ -68,6 +68,8 @@ class VerificationReport:
     policy: Policy
     chains: list[ChainCheck] = field(default_factory=list)
     subject_checked: list[str] = field(default_factory=list)
+    bundle: ProofBundle | None = field(default=None, repr=False)
+    """The bundle that was verified (for checks across bundles, such as trace continuity)."""
 
     @property
     def verified_count(self) -> int:
@@ -177,7 +179,7 @@ def verify_bundle(
         checked on the configured chain with the same name or, failing that, the same chain id.
     """
     root = check_offline(bundle, source)
-    report = VerificationReport(source=source, digest=bundle.digest, root=to_0x(root), policy=policy)
+    report = VerificationReport(source=source, digest=bundle.digest, root=to_0x(root), policy=policy, bundle=bundle)
     if chains is not None:
         for name in chains:
             if name not in backends:
@@ -217,8 +219,11 @@ def _claim_for(anchors: list[AnchorReceipt], backend: ChainBackend) -> AnchorRec
     return None
 
 
-def verify_trace(bundles: list[ProofBundle]) -> None:
-    """Check that bundles of one trace form an unbroken hash chain from step 0.
+def verify_trace(bundles: list[ProofBundle], *, from_start: bool = True) -> None:
+    """Check that bundles of one trace form an unbroken hash chain.
+
+    :param from_start: the steps must begin at step 0 (a whole trace); otherwise they must only
+        be consecutive and linked among themselves (a part of a trace).
 
     Raises :class:`TraceBroken` naming the first step that is missing, repeated or mislinked.
     """
@@ -227,8 +232,9 @@ def verify_trace(bundles: list[ProofBundle]) -> None:
         by_trace.setdefault(str(b.record.get("trace")), []).append(b)
     for trace, steps in by_trace.items():
         steps.sort(key=lambda b: b.record.get("seq", 0))
-        prev: str | None = None
-        for expected_seq, step in enumerate(steps):
+        first = 0 if from_start else steps[0].record.get("seq", 0)
+        prev: str | None = None if first == 0 else steps[0].record.get("prev")
+        for expected_seq, step in enumerate(steps, start=first):
             seq = step.record.get("seq", 0)
             if seq != expected_seq:
                 raise TraceBroken(f"trace {trace}: step {expected_seq} is missing (next step found is {seq})")
