@@ -89,3 +89,27 @@ def test_crash_before_any_flush_keeps_records_pending(tmp_path):
         (batch,) = t.outbox.open_batches()
         assert batch.chains == ["local"]
         assert len(t.outbox.tree(batch.id)) == 6
+
+
+APPENDER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from bctrace import Tracer
+    with Tracer.from_config(cwd=Path(sys.argv[1])) as t:
+        for i in range(50):
+            t.record("step", {"writer": sys.argv[2], "i": i}, trace="shared")
+    """
+)
+
+
+def test_two_processes_appending_to_one_trace_keep_one_chain(tmp_path):
+    procs = [subprocess.Popen([sys.executable, "-c", APPENDER, str(tmp_path), w]) for w in ("a", "b")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    from bctrace import Tracer
+
+    with Tracer.from_config(cwd=tmp_path) as t:
+        t.flush()
+        digests = t.outbox.trace_digests("shared")
+        assert len(digests) == 100
+        t.verify_trace([t.bundle(d) for d in digests])

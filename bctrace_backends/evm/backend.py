@@ -1,0 +1,144 @@
+"""``EvmBackend``: anchors Merkle roots in a TraceRegistry on any EVM chain over JSON-RPC.
+
+Why these steps: ``anchor`` first looks the root up (idempotent after a crash or a timed-out
+flush whose transaction was mined after all), then sends one ``anchor(root)`` transaction and
+builds the receipt from what the chain stored, so ``anchor`` and a later ``lookup`` agree exactly.
+``lookup`` is one view call (``anchors(root)``) plus one ``eth_getLogs`` restricted to the single
+block the registry names, which works on any node, however long the chain.
+Web3 is imported only when a chain is first used (through :mod:`.client`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bctrace.backend import BackendConfig, ChainBackend
+from bctrace.bundle import AnchorReceipt
+from bctrace.errors import AnchorMissing, ChainMisconfigured
+from bctrace.hexutil import to_0x
+
+from . import artifact
+from .config import EvmConfig, redact_url
+
+if TYPE_CHECKING:
+    from web3.contract import Contract
+
+    from .client import EvmClient
+
+
+class EvmBackend(ChainBackend):
+    name = "evm"
+    config_model = EvmConfig
+    config: EvmConfig
+
+    def __init__(self, chain: str, config: BackendConfig, *, state_dir: Path) -> None:
+        super().__init__(chain, config, state_dir=state_dir)
+        self._client: EvmClient | None = None
+        self._registry: Contract | None = None
+
+    @property
+    def client(self) -> EvmClient:
+        if self._client is None:
+            from .client import EvmClient
+
+            self._client = EvmClient(self.chain, self.config)
+        return self._client
+
+    @property
+    def chain_id(self) -> int:
+        self.client.connect()  # checks eth_chainId against the config
+        return self.config.required_chain_id
+
+    def registry(self) -> Contract:
+        """The registry contract, after checking that the address holds TraceRegistry code."""
+        if self._registry is None:
+            address = self.config.contract
+            if not address:
+                raise ChainMisconfigured(self.chain, f"no contract configured: run `bctrace deploy --chain {self.chain}` and add the line it prints")
+            code = self.client.code(address)
+            if not code:
+                raise ChainMisconfigured(self.chain, f"no contract at {address} on chain id {self.config.chain_id}")
+            if not artifact.is_registry_code(code):
+                raise ChainMisconfigured(self.chain, f"the contract at {address} is not a bctrace TraceRegistry")
+            from web3 import Web3
+
+            self._registry = self.client.w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifact.abi())
+        return self._registry
+
+    def anchor(self, root: bytes) -> AnchorReceipt:
+        found = self.lookup(root)
+        if found is not None:
+            return found
+        from .client import Reverted
+
+        registry = self.registry()
+        data = bytes.fromhex(registry.encode_abi("anchor", args=[root])[2:])
+        try:
+            self.client.transact(data, to=registry.address, what=f"anchor of root {to_0x(root)}")
+        except Reverted as err:
+            if err.error_name != "AlreadyAnchored":  # someone else anchored it first: fine
+                raise
+        found = self.lookup(root)
+        if found is None:
+            raise AnchorMissing(f"chain {self.chain!r}: the anchor transaction succeeded but the registry does not have root {to_0x(root)}")
+        return found
+
+    def lookup(self, root: bytes) -> AnchorReceipt | None:
+        registry = self.registry()
+        with self.client.errors(f"looking up root {to_0x(root)}"):
+            timestamp, block, _sender = registry.functions.anchors(root).call()
+            if timestamp == 0:
+                return None
+            logs = self.client.w3.eth.get_logs(
+                {
+                    "address": registry.address,
+                    "fromBlock": block,
+                    "toBlock": block,
+                    "topics": [to_0x(artifact.event_topic("Anchored")), to_0x(root)],
+                }
+            )
+        if not logs:
+            raise AnchorMissing(
+                f"chain {self.chain!r}: the registry says root {to_0x(root)} was anchored in block {block}, but that block has no Anchored event for it"
+            )
+        return AnchorReceipt(
+            chain=self.chain,
+            chain_id=self.config.required_chain_id,
+            backend=self.name,
+            contract=registry.address,
+            tx=to_0x(logs[0]["transactionHash"]),
+            block=block,
+            timestamp=timestamp,
+        )
+
+    def verify_on_chain(self, digest: bytes, proof: list[bytes], root: bytes) -> bool:
+        """Ask the registry's ``verifyRecord`` view: anchored root and valid proof for ``digest``."""
+        registry = self.registry()
+        with self.client.errors("calling verifyRecord"):
+            return bool(registry.functions.verifyRecord(digest, proof, root).call())
+
+    def head(self) -> int:
+        return self.client.head()
+
+    def describe(self) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            **super().describe(),
+            "chain_id": self.config.chain_id,
+            "rpc": redact_url(self.config.rpc_url),
+            "contract": self.config.contract,
+        }
+        if self.config.preset:
+            info["preset"] = self.config.preset
+        if self.config.contract and self.config.address_url(self.config.contract):
+            info["explorer"] = self.config.address_url(self.config.contract)
+        return info
+
+    def tx_url(self, receipt: AnchorReceipt) -> str | None:
+        """Explorer link of an anchor transaction, for CLI output."""
+        return self.config.tx_url(receipt.tx)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+        self._registry = None

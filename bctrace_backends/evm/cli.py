@@ -1,0 +1,157 @@
+"""``bctrace deploy`` and ``bctrace devnet``: put a TraceRegistry on a chain, or try it all locally.
+
+``devnet`` runs in the foreground: it starts the anvil nodes, deploys a registry on each, writes
+a config for them, and keeps them running until Ctrl-C or SIGTERM, then stops them by PID. Their
+chains live in memory, so anchors made on a devnet vanish when it stops (it is for trying).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bctrace.errors import BctraceError, UsageError
+
+DEVNET_KEY_ENV = "BCTRACE_DEVNET_KEY"
+
+
+@click.command()
+@click.option("--chain", "chain", required=True, help="The [chains.NAME] table to deploy on (backend = \"evm\").")
+@click.option("--restricted", is_flag=True, help="Turn the writer allowlist on (permissioned networks); fixed for good.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def deploy(ctx: click.Context, chain: str, restricted: bool, as_json: bool) -> None:
+    """Deploy a TraceRegistry on an EVM chain and print the config line to paste."""
+    from bctrace.cli import open_tracer
+
+    from .backend import EvmBackend
+    from .deploy import deploy_registry
+
+    tracer = open_tracer(ctx)
+    backend = tracer.backend(chain)
+    if not isinstance(backend, EvmBackend):
+        raise UsageError(f"chain {chain!r} uses backend {type(backend).name!r}; `bctrace deploy` is for backend \"evm\"")
+    done = deploy_registry(backend.client, restricted=restricted)
+    if as_json:
+        click.echo(json.dumps({**done.__dict__, "restricted": restricted, "config_line": done.config_line()}, indent=2))
+        return
+    link = backend.config.tx_url(done.tx)
+    click.echo(f"Deployed TraceRegistry on chain {chain!r} (chain id {done.chain_id}) in block {done.block}, "
+               f"tx {done.tx}, gas {done.gas_used}" + (f"\n  {link}" if link else ""))
+    if backend.config.contract and backend.config.contract.lower() != done.address.lower():
+        click.echo(f"This replaces contract {backend.config.contract}; anchors made there stay there.")
+    click.echo(f"Add this line to [chains.{chain}] in {tracer.config.describe_source()}:\n\n    {done.config_line()}\n")
+
+
+@click.command()
+@click.option("--chain-id", "chain_ids", type=click.IntRange(min=1), multiple=True,
+              help="Start one anvil chain per --chain-id (default: one chain, id 31337).")
+@click.option("--free-gas", is_flag=True, help="Gas price and base fee 0, like a private network.")
+@click.option("--config", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("bctrace.toml"),
+              show_default=True, help="Config file to write for the devnet.")
+@click.option("--force", is_flag=True, help="Overwrite the config file if it exists.")
+@click.option("--no-local", is_flag=True, help="Anchor only on the devnet chains, not on the local ledger too.")
+def devnet(chain_ids: tuple[int, ...], free_gas: bool, out: Path, force: bool, no_local: bool) -> None:
+    """Start local anvil chains with the registry deployed, write a config for them, and keep
+    them running until Ctrl-C (or SIGTERM), which stops them."""
+    from eth_account import Account
+
+    from .anvil import AnvilError, start_anvil
+    from .client import EvmClient
+    from .config import EvmConfig
+    from .deploy import deploy_registry
+
+    ids = list(dict.fromkeys(chain_ids or (31337,)))
+    if out.exists() and not force:
+        raise UsageError(f"{out} exists; pass --force to overwrite it or --config to write another file")
+    state = out.resolve().parent / ".bctrace" / "devnet"
+    state.mkdir(parents=True, exist_ok=True)
+    account = Account.create()
+    key_file = state / "key"
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(account.key.to_0x_hex() + "\n")
+    os.environ[DEVNET_KEY_ENV] = account.key.to_0x_hex()  # for deploying from this process only
+
+    nodes = []
+    stop, previous = _install_stop_handler()
+    try:
+        chains: dict[str, dict[str, Any]] = {}
+        for chain_id in ids:
+            try:
+                node = start_anvil(chain_id, free_gas=free_gas, log_dir=state)
+            except AnvilError as err:
+                raise UsageError(f"devnet chain id {chain_id}: {err}") from err
+            nodes.append(node)
+            node.fund(account.address)
+            name = f"devnet-{chain_id}"
+            table: dict[str, Any] = {"backend": "evm", "rpc_url": node.url, "chain_id": chain_id, "key": f"env:{DEVNET_KEY_ENV}"}
+            if free_gas:
+                table["gas_price"] = 0
+            done = deploy_registry(EvmClient(name, EvmConfig.model_validate(table)))
+            chains[name] = {**table, "contract": done.address}
+            click.echo(f"chain {name}: {node.url} (pid {node.pid}), TraceRegistry at {done.address}")
+        out.write_text(_devnet_toml(chains, key_file, with_local=not no_local), encoding="utf-8")
+        (state / "devnet.json").write_text(
+            json.dumps({"config": str(out.resolve()), "nodes": [{"chain": n, "url": c["rpc_url"], "pid": node.pid}
+                                                               for (n, c), node in zip(chains.items(), nodes)]}, indent=2)
+        )
+        click.echo(f"\nWrote {out}. In another terminal:\n\n"
+                   f"    export {DEVNET_KEY_ENV}=\"$(cat {key_file})\"\n"
+                   f"    bctrace --config {out} stamp README.md\n"
+                   f"    bctrace --config {out} verify README.md\n\n"
+                   "devnet ready; press Ctrl-C to stop the chains (their anchors vanish with them).", )
+        while not stop["now"] and all(n.running() for n in nodes):
+            time.sleep(0.2)
+        dead = [n for n in nodes if not n.running()]
+        if dead and not stop["now"]:
+            raise BctraceError(f"devnet: anvil (pid {dead[0].pid}, chain id {dead[0].chain_id}) exited; stopping the others")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for node in nodes:
+            node.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if nodes:
+            click.echo(f"devnet stopped ({len(nodes)} chain{'s' if len(nodes) > 1 else ''})")
+
+
+def _install_stop_handler() -> tuple[dict[str, bool], dict[int, Any]]:
+    """SIGTERM and SIGINT end the devnet's wait loop, so the finally block stops the nodes.
+    Returns the flag and the handlers to restore afterwards."""
+    flag = {"now": False}
+
+    def handler(signum: int, frame: Any) -> None:
+        flag["now"] = True
+
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    for signum in previous:
+        signal.signal(signum, handler)
+    return flag, previous
+
+
+def _devnet_toml(chains: dict[str, dict[str, Any]], key_file: Path, *, with_local: bool) -> str:
+    names = (["local"] if with_local else []) + list(chains)
+    lines = [
+        f"# Written by `bctrace devnet` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%SZ}.",
+        "# The chains run while that command runs; Ctrl-C stops them and their anchors are gone.",
+        f"# Signing key (a throwaway account funded on each devnet chain): export {DEVNET_KEY_ENV}=\"$(cat {key_file})\"",
+        'state_dir = ".bctrace"',
+        f"default_chains = {json.dumps(names)}",
+        "",
+    ]
+    if with_local:
+        lines += ["[chains.local]", 'backend = "local"', ""]
+    for name, table in chains.items():
+        lines.append(f"[chains.{name}]")
+        lines += [f"{k} = {json.dumps(v)}" for k, v in table.items()]
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,256 @@
+"""``EvmClient``: one chain's JSON-RPC connection, signer and transaction sending.
+
+This is the only module that imports web3; it is imported when a chain is first used, never by
+``import bctrace``. Every web3/requests error is caught here and re-raised as a one-line
+:class:`~bctrace.errors.ChainError` naming the chain (and the RPC URL redacted). Transactions are
+built and signed locally with eth-account, then sent raw: the node never holds the key.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import requests
+from eth_abi import decode as abi_decode
+from web3 import HTTPProvider, Web3
+from web3.exceptions import (
+    ContractCustomError,
+    ContractLogicError,
+    ContractPanicError,
+    TimeExhausted,
+    Web3Exception,
+    Web3RPCError,
+)
+
+from bctrace.errors import AnchorFailed, ChainError, ChainMisconfigured, ChainUnreachable, NotPermitted
+from bctrace.hexutil import to_0x
+
+from . import artifact
+from .config import EvmConfig, redact_url
+from .signer import load_account
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+GAS_MARGIN = 1.2
+"""Headroom over the node's gas estimate (storage refunds and warm/cold slots vary)."""
+
+
+class Reverted(AnchorFailed):
+    """The registry refused the call with one of its custom errors (``name``, decoded ``args``)."""
+
+    def __init__(self, chain: str, name: str, args: tuple[Any, ...]) -> None:
+        self.error_name = name
+        self.error_args = args
+        shown = ", ".join(to_0x(a) if isinstance(a, bytes) else str(a) for a in args)
+        super().__init__(chain, f"the registry refused the transaction: {name}({shown})")
+
+
+class EvmClient:
+    """Connection to one configured chain. Cheap to create; connects on first use."""
+
+    def __init__(self, chain: str, config: EvmConfig) -> None:
+        self.chain = chain
+        self.config = config
+        self._w3: Web3 | None = None
+        self._session: requests.Session | None = None
+        self._checked = False
+        self._account: LocalAccount | None = None
+
+    def __repr__(self) -> str:
+        return f"<EvmClient chain={self.chain!r} rpc={redact_url(self.config.rpc_url)}>"
+
+    # -- connection ---------------------------------------------------------------------------
+
+    @property
+    def w3(self) -> Web3:
+        """The connected web3 (see :meth:`connect`)."""
+        return self.connect()
+
+    def connect(self) -> Web3:
+        """Connect once and check that the node serves the configured chain id."""
+        if self._w3 is None:
+            self._session = requests.Session()
+            provider = HTTPProvider(
+                self.config.rpc_url,
+                request_kwargs={"timeout": self.config.rpc_timeout},
+                session=self._session,
+                exception_retry_configuration=None,  # fail fast; the outbox is our retry
+            )
+            self._w3 = Web3(provider)
+        if not self._checked:
+            with self.errors("reading the chain id"):
+                live = self._w3.eth.chain_id
+            if live != self.config.chain_id:
+                raise ChainMisconfigured(
+                    self.chain,
+                    f"the node at {redact_url(self.config.rpc_url)} serves chain id {live}, config says {self.config.chain_id}; nothing was sent",
+                )
+            self._checked = True
+        return self._w3
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+        self._w3 = self._session = None
+        self._checked = False
+
+    @property
+    def account(self) -> LocalAccount:
+        if self._account is None:
+            self._account = load_account(self.chain, self.config)
+        return self._account
+
+    @contextmanager
+    def errors(self, doing: str, *, writing: bool = False) -> Iterator[None]:
+        """Turn library errors into one-line ChainErrors naming the chain and what was being done."""
+        failed: type[ChainError] = AnchorFailed if writing else ChainUnreachable
+        try:
+            yield
+        except ChainError:
+            raise
+        except (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError) as err:
+            kind = "timed out" if isinstance(err, (requests.Timeout, TimeoutError)) else "did not answer"
+            raise ChainUnreachable(self.chain, f"RPC {redact_url(self.config.rpc_url)} {kind} while {doing}") from err
+        except ContractCustomError as err:
+            raise self._decode_revert(err) from err
+        except (ContractLogicError, ContractPanicError) as err:
+            raise AnchorFailed(self.chain, f"the contract reverted while {doing}: {_one_line(err)}") from err
+        except Web3RPCError as err:
+            message = _rpc_message(err)
+            if "insufficient funds" in message.lower():
+                who = self._account.address if self._account else "the signer"
+                raise AnchorFailed(self.chain, f"insufficient funds in {who} to pay for gas while {doing}") from err
+            raise failed(self.chain, f"the node refused {doing}: {message}") from err
+        except (Web3Exception, requests.RequestException, ValueError) as err:
+            raise failed(self.chain, f"error while {doing}: {_one_line(err)}") from err
+
+    def _decode_revert(self, err: ContractCustomError) -> ChainError:
+        data = err.data if isinstance(err.data, str) else str(err.message)
+        raw = bytes.fromhex(data[2:]) if data.startswith("0x") else b""
+        entry = artifact.custom_errors().get(raw[:4])
+        if entry is None:
+            return AnchorFailed(self.chain, f"the contract reverted with unknown error data {data[:74]}")
+        types = [i["type"] for i in entry["inputs"]]
+        args = tuple(Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(types, abi_decode(types, raw[4:])))
+        if entry["name"] in ("NotAllowed", "NotOwner"):
+            return NotPermitted(self.chain, f"{args[0]} is not allowed to write to the registry ({entry['name']})")
+        return Reverted(self.chain, entry["name"], args)
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def head(self) -> int:
+        with self.errors("reading the block number"):
+            return self.w3.eth.block_number
+
+    def code(self, address: str) -> bytes:
+        with self.errors(f"reading the code at {address}"):
+            return bytes(self.w3.eth.get_code(Web3.to_checksum_address(address)))
+
+    # -- writing --------------------------------------------------------------------------------
+
+    def _fees(self, w3: Web3) -> dict[str, int]:
+        cfg = self.config
+        if cfg.gas_price is not None:
+            return {"gasPrice": cfg.gas_price}
+        latest = w3.eth.get_block("latest")
+        base = latest.get("baseFeePerGas")
+        if base is None:  # a pre-London chain: legacy pricing at the node's price, capped
+            price = w3.eth.gas_price
+            if price > cfg.fee_cap:
+                raise AnchorFailed(self.chain, f"gas price {price / 1e9:g} gwei is above the cap {cfg.fee_cap / 1e9:g} gwei")
+            return {"gasPrice": price}
+        tip = cfg.priority_fee_per_gas if cfg.priority_fee_per_gas is not None else w3.eth.max_priority_fee
+        if base + tip > cfg.fee_cap:
+            raise AnchorFailed(
+                self.chain,
+                f"base fee {base / 1e9:g} gwei + tip {tip / 1e9:g} gwei is above the cap max_fee_per_gas "
+                f"{cfg.fee_cap / 1e9:g} gwei; retry later or raise the cap",
+            )
+        return {"maxFeePerGas": min(cfg.fee_cap, 2 * base + tip), "maxPriorityFeePerGas": min(tip, cfg.fee_cap)}
+
+    def transact(self, data: bytes, *, to: str | None, what: str) -> dict[str, Any]:
+        """Sign ``data`` locally, send it, and wait for its receipt and confirmations.
+
+        Returns the receipt (a mapping). Raises :class:`AnchorFailed` if it reverts or is not
+        confirmed within ``timeout``; :class:`Reverted`/:class:`NotPermitted` if the node's gas
+        estimate already shows the contract refusing.
+        """
+        w3 = self.w3
+        sender = self.account.address
+        with self.errors(f"preparing {what}", writing=True):
+            tx: dict[str, Any] = {"chainId": self.config.required_chain_id, "from": sender, "value": 0, "data": data}
+            if to is not None:
+                tx["to"] = Web3.to_checksum_address(to)
+            # estimated without fee fields: with them, an empty account shows as "out of gas"
+            tx["gas"] = self.config.gas_limit or int(w3.eth.estimate_gas(tx) * GAS_MARGIN)
+            tx.update(self._fees(w3))
+            cost = tx["gas"] * tx.get("maxFeePerGas", tx.get("gasPrice", 0))
+            balance = w3.eth.get_balance(sender)
+            if balance < cost:
+                raise AnchorFailed(
+                    self.chain, f"insufficient funds in {sender} for {what}: balance {balance / 1e18:.6g}, "
+                    f"needs up to {cost / 1e18:.6g} (gas {tx['gas']})",
+                )
+            # "latest", not "pending": after a timed-out flush the retry re-uses the stuck
+            # transaction's nonce, so it replaces it (if fees rose) instead of queueing behind it.
+            tx["nonce"] = w3.eth.get_transaction_count(sender, "latest")
+        signed = self.account.sign_transaction({k: v for k, v in tx.items() if k != "from"})
+        with self.errors(f"sending {what}", writing=True):
+            try:
+                tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+            except Web3RPCError as err:
+                message = _rpc_message(err).lower()
+                if "already known" in message or "already imported" in message:
+                    tx_hash = signed.hash  # the very same transaction is already in the pool
+                elif "underpriced" in message:
+                    raise AnchorFailed(
+                        self.chain,
+                        f"an earlier transaction from {sender} with nonce {tx['nonce']} is still pending and pays at least as "
+                        "much; retry later (or raise the fee cap to replace it)",
+                    ) from err
+                else:
+                    raise
+        receipt = self._wait(w3, tx_hash, what)
+        if receipt["status"] != 1:
+            raise AnchorFailed(
+                self.chain, f"{what} transaction {to_0x(tx_hash)} reverted in block {receipt['blockNumber']} (gas used {receipt['gasUsed']})"
+            )
+        return dict(receipt)
+
+    def _wait(self, w3: Web3, tx_hash: bytes, what: str) -> Any:
+        deadline = time.monotonic() + self.config.timeout
+        with self.errors(f"waiting for {what} transaction {to_0x(tx_hash)}", writing=True):
+            try:
+                receipt = w3.eth.wait_for_transaction_receipt(
+                    tx_hash, timeout=self.config.timeout, poll_latency=self.config.poll_interval
+                )
+            except TimeExhausted:
+                raise AnchorFailed(
+                    self.chain,
+                    f"no receipt for {what} transaction {to_0x(tx_hash)} after {self.config.timeout:g} s "
+                    "(it may still be mined; the next flush checks before sending again)",
+                ) from None
+            need = self.config.effective_confirmations
+            while w3.eth.block_number - receipt["blockNumber"] + 1 < need:
+                if time.monotonic() > deadline:
+                    raise AnchorFailed(
+                        self.chain, f"{what} transaction {to_0x(tx_hash)} has fewer than {need} confirmations after {self.config.timeout:g} s"
+                    )
+                time.sleep(self.config.poll_interval)
+        return receipt
+
+
+def _rpc_message(err: Web3RPCError) -> str:
+    """The node's own message (``insufficient funds ...``), not the repr of the whole response."""
+    error = (err.rpc_response or {}).get("error") if isinstance(err.rpc_response, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return _one_line(error["message"])
+    return _one_line(getattr(err, "message", None) or err)
+
+
+def _one_line(err: object) -> str:
+    return " ".join(str(err).split())[:300]
