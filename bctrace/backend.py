@@ -48,6 +48,15 @@ class ChainBackend(ABC):
     def chain_id(self) -> int:
         """The chain's id; raises :class:`~bctrace.errors.ChainUnreachable` if it cannot be read."""
 
+    @property
+    def configured_chain_id(self) -> int | None:
+        """The chain id the config promises, known without contacting the chain (or ``None``).
+
+        Verification uses it to match a bundle's receipt to a configured chain without
+        connecting to every node; the live :attr:`chain_id` is still checked before trusting it.
+        """
+        return getattr(self.config, "chain_id", None)
+
     @abstractmethod
     def anchor(self, root: bytes) -> AnchorReceipt:
         """Anchor a 32-byte Merkle root and return where it landed.
@@ -76,6 +85,10 @@ class ChainBackend(ABC):
     def estimate_anchor_cost(self) -> dict[str, Any] | None:
         """The expected cost of one anchor (fee components in the chain's units), or ``None``
         where anchoring costs nothing (``local``). Shown by ``bctrace chains --estimate``."""
+        return None
+
+    def tx_url(self, receipt: AnchorReceipt) -> str | None:
+        """A link to the anchor transaction in a block explorer, where the chain has one."""
         return None
 
     def confirmations(self, receipt: AnchorReceipt) -> int:

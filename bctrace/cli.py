@@ -229,7 +229,7 @@ def _print_flush(result: Any) -> None:
     for batch in result.batches:
         click.echo(f"anchored {batch['records']} record(s), root {batch['root']}")
         for a in batch["anchors"]:
-            click.echo(f"  {a['chain']} (chain id {a['chain_id']}): block {a['block']} tx {a['tx']}")
+            click.echo(f"  {a['chain']} (chain id {a['chain_id']}): block {a['block']} tx {a.get('url') or a['tx']}")
 
 
 @main.command()
@@ -322,7 +322,8 @@ def _print_verification(entry: dict[str, Any]) -> None:
     if chains:
         _table(None, ["chain", "chain id", "status", "block", "time (UTC)", "confirmations", "tx / reason"],
                [[c["chain"], c.get("chain_id"), c["status"], c.get("block"), _when(c.get("timestamp")),
-                 c.get("confirmations"), c.get("tx") if c["status"] == "verified" else c.get("reason")] for c in chains])
+                 c.get("confirmations"), (c.get("url") or c.get("tx")) if c["status"] == "verified" else c.get("reason")]
+                for c in chains])
         if not ok:
             click.echo(f"  {entry['error']}")
 

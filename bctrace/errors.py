@@ -72,6 +72,18 @@ class NotPermitted(AnchorFailed):
     """The signer is not allowed to write to this chain's registry."""
 
 
+class ChainsFailed(ChainError):
+    """Several chains failed in one flush: every one is named. The exit code is that of a chain
+    error unless every failure was a config mistake."""
+
+    def __init__(self, failures: list[ChainError]) -> None:
+        self.failures = failures
+        self.chain = ", ".join(f.chain for f in failures)
+        Exception.__init__(self, "; ".join(str(f) for f in failures))
+        if all(f.exit_code == EXIT_USAGE for f in failures):
+            self.exit_code = EXIT_USAGE
+
+
 class StoreError(BctraceError):
     """A content store (IPFS) failed or returned something other than what was stored."""
 

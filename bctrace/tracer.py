@@ -18,7 +18,7 @@ import pluggy
 from .backend import ChainBackend
 from .bundle import BUNDLE_SUFFIX, MerkleProofInfo, ProofBundle, bundle_path_for
 from .config import Config, load_config
-from .errors import ChainError, ConfigError, UsageError
+from .errors import ChainError, ChainsFailed, ConfigError, UsageError
 from .hexutil import to_0x
 from .outbox import Outbox
 from .plugins.manager import backend_registry, get_plugin_manager
@@ -257,9 +257,7 @@ class Tracer:
                 self.outbox.add_anchor(batch.id, name, receipt)
                 stored[name] = receipt
             if failures:
-                if len(failures) == 1:
-                    raise failures[0]
-                raise type(failures[0])(failures[0].chain, "; ".join(str(f) for f in failures)[len(f"chain {failures[0].chain!r}: "):])
+                raise failures[0] if len(failures) == 1 else ChainsFailed(failures)
             receipts = [stored[name] for name in batch.chains]
             tree = self.outbox.tree(batch.id)
             for rec in self.outbox.batch_records(batch.id, with_bundle_path_only=self.config.bundle_dir is None):
@@ -272,7 +270,14 @@ class Tracer:
                 target = Path(rec.bundle_path) if rec.bundle_path else self.config.bundle_dir / (to_0x(rec.digest) + BUNDLE_SUFFIX)  # type: ignore[operator]
                 result.bundles.append(bundle.write(target))
             self.outbox.finish_batch(batch.id)
-            result.batches.append({"root": to_0x(batch.root), "records": len(tree), "anchors": [r.model_dump(exclude_none=True) for r in receipts]})
+            anchors = []
+            for name, receipt in zip(batch.chains, receipts):
+                entry = receipt.model_dump(exclude_none=True)
+                url = self.backend(name).tx_url(receipt)
+                if url:
+                    entry["url"] = url
+                anchors.append(entry)
+            result.batches.append({"root": to_0x(batch.root), "records": len(tree), "anchors": anchors})
         return result
 
     def bundle(self, digest: bytes | str) -> ProofBundle:

@@ -42,6 +42,8 @@ class ChainCheck:
     reason: str | None = None
     receipt: AnchorReceipt | None = None
     confirmations: int | None = None
+    url: str | None = None
+    """Explorer link of the anchor transaction, where the chain has an explorer."""
 
     @property
     def ok(self) -> bool:
@@ -55,6 +57,8 @@ class ChainCheck:
             out.update(block=self.receipt.block, timestamp=self.receipt.timestamp, tx=self.receipt.tx)
         if self.confirmations is not None:
             out["confirmations"] = self.confirmations
+        if self.url:
+            out["url"] = self.url
         return out
 
 
@@ -152,7 +156,8 @@ def check_chain(backend: ChainBackend, root: bytes, claimed: AnchorReceipt | Non
                 f"chain has the root in block {found.block} tx {found.tx}, bundle says block {claimed.block} tx {claimed.tx}",
                 receipt=found,
             )
-        return ChainCheck(backend.chain, live_id, "verified", receipt=found, confirmations=backend.confirmations(found))
+        return ChainCheck(backend.chain, live_id, "verified", receipt=found, confirmations=backend.confirmations(found),
+                          url=backend.tx_url(found))
     except ChainError as err:
         return ChainCheck(backend.chain, expected_id, "unreachable", _strip_chain(str(err), backend.chain))
     except VerificationError as err:
@@ -201,9 +206,21 @@ def verify_bundle(
 
 
 def _backend_for(anchor: AnchorReceipt, backends: Mapping[str, ChainBackend]) -> ChainBackend | None:
+    """The configured chain to check a receipt on: same name, else same chain id.
+
+    Chain ids promised by configs are compared first, so that matching does not connect to
+    every node; only backends whose config has no chain id are asked live.
+    """
     if anchor.chain in backends:
         return backends[anchor.chain]
+    unknown = []
     for backend in backends.values():
+        configured = backend.configured_chain_id
+        if configured == anchor.chain_id:
+            return backend
+        if configured is None:
+            unknown.append(backend)
+    for backend in unknown:
         try:
             if backend.chain_id == anchor.chain_id:
                 return backend

@@ -6,6 +6,7 @@ import pytest
 from bctrace import ProofBundle, Tracer
 from bctrace.errors import (
     AnchorFailed,
+    ChainsFailed,
     ConfigError,
     DigestMismatch,
     PolicyNotMet,
@@ -221,3 +222,13 @@ def test_import_bctrace_pulls_no_chain_library():
     code = "import sys, bctrace; from bctrace import Tracer; print([m for m in ('web3', 'eth_account', 'httpx', 'torch') if m in sys.modules])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_several_failed_chains_are_all_named(project):
+    write_config(project, TWO_MOCKS.replace('chain_id = 1\n', 'chain_id = 1\nfail = true\n').replace('chain_id = 2\n', 'chain_id = 2\nfail = true\n'))
+    with Tracer.from_config() as t:
+        t.record("n", {})
+        with pytest.raises(ChainsFailed, match="chain 'alpha': .*; chain 'beta': ") as err:
+            t.flush()
+        assert err.value.exit_code == 3
+        assert t.outbox.open_batches()[0].chains == ["alpha", "beta"]
