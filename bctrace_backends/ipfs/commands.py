@@ -1,0 +1,65 @@
+"""``bctrace fetch BUNDLE --to DIR``: get stamped content back from a store and check it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+if TYPE_CHECKING:
+    from bctrace.bundle import ProofBundle
+    from bctrace.stores import ContentStore
+
+
+@click.command()
+@click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--to", "to", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write the content into.")
+@click.option("--store", "store_name", help="A [stores.NAME] of the config (default: the one the bundle names, or the only one).")
+@click.option("--api", help="Fetch from this IPFS RPC API URL instead of a configured store (no config needed).")
+@click.pass_context
+def fetch(ctx: click.Context, bundle: Path, to: Path, store_name: str | None, api: str | None) -> None:
+    """Fetch the content of a stamped file or folder by its CID and check it against the record.
+
+    Bytes whose sha256 or size differ from the record are not kept; the command then fails with
+    exit code 3 (the record is fine, the store is not). The bundle's own Merkle proof is checked
+    offline first.
+    """
+    from bctrace.bundle import ProofBundle
+    from bctrace.stores import fetch_bundle
+    from bctrace.verify import check_offline
+
+    loaded = ProofBundle.read(bundle)
+    check_offline(loaded, str(bundle))
+    config_path = (ctx.find_root().obj or {}).get("config_path")
+    with _store(loaded, store_name, api, config_path) as store:
+        written = fetch_bundle(store, loaded, to, source=str(bundle))
+    for path in written:
+        click.echo(f"fetched {path}")
+    click.echo(f"{len(written)} file(s) fetched from store {store.store!r}, sha256 checked against {bundle.name}")
+
+
+def _store(bundle: ProofBundle, store_name: str | None, api: str | None, config_path: Path | None) -> ContentStore:
+    from pydantic import ValidationError
+
+    from bctrace.config import load_config
+    from bctrace.errors import UsageError
+    from bctrace.stores import open_store
+
+    from .store import IpfsConfig, IpfsStore
+
+    if api:
+        if store_name:
+            raise UsageError("give --store or --api, not both")
+        try:
+            return IpfsStore("api", IpfsConfig(api=api))
+        except ValidationError as err:
+            raise UsageError(f"--api {api!r}: {err.errors()[0]['msg']}") from err
+    config = load_config(config_path)
+    if store_name is None:
+        named = [s.get("store") for s in (bundle.record.get("body") or {}).get("stores", []) if isinstance(s, dict)]
+        candidates = [n for n in named if n in config.stores] or list(config.stores)
+        if not candidates:
+            raise UsageError(f"no content store is configured in {config.describe_source()}; add a [stores.NAME] table or pass --api URL")
+        store_name = candidates[0]
+    return open_store(config, store_name)
