@@ -83,16 +83,25 @@ def find_config(start: Path | None = None) -> tuple[Path, dict[str, Any]] | None
     return None
 
 
-def load_config(path: str | os.PathLike[str] | None = None, *, registry: Any = None, cwd: Path | None = None) -> Config:
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    registry: Any = None,
+    store_registry: Any = None,
+    cwd: Path | None = None,
+) -> Config:
     """Read, expand and validate the configuration.
 
-    :param registry: a :class:`~bctrace.plugins.manager.BackendRegistry`; built from the plugin
-        manager when omitted.
+    :param registry: a :class:`~bctrace.plugins.manager.BackendRegistry`, and
+        :param store_registry: a :class:`~bctrace.plugins.manager.StoreRegistry`; both are built
+        from a fresh plugin manager when omitted.
     """
-    if registry is None:
-        from .plugins.manager import backend_registry, get_plugin_manager
+    if registry is None or store_registry is None:
+        from .plugins import manager
 
-        registry = backend_registry(get_plugin_manager())
+        pm = manager.get_plugin_manager()
+        registry = registry or manager.backend_registry(pm)
+        store_registry = store_registry or manager.store_registry(pm)
     if path is not None:
         p = Path(path).expanduser()
         if not p.exists():
@@ -109,7 +118,7 @@ def load_config(path: str | os.PathLike[str] | None = None, *, registry: Any = N
             default_chains=[DEFAULT_CHAIN],
         )
     source, table = found
-    return _build(source, table, registry)
+    return _build(source, table, registry, store_registry)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -157,7 +166,7 @@ def _first_error(err: ValidationError) -> str:
     return f"field '{where}': {msg}"
 
 
-def _build(source: Path, table: dict[str, Any], registry: Any) -> Config:
+def _build(source: Path, table: dict[str, Any], registry: Any, store_registry: Any) -> Config:
     where = str(source)
     try:
         top = _TopLevel.model_validate(table)
@@ -188,7 +197,7 @@ def _build(source: Path, table: dict[str, Any], registry: Any) -> Config:
             raise ConfigError(f"config {where}: default_chains names {name!r}, which is not a [chains.{name}] table")
     stores = {}
     if top.stores:
-        stores = _build_stores(where, top.stores, root)
+        stores = _build_stores(where, top.stores, root, store_registry)
     state_dir = _resolve(root, expand_env(top.state_dir, f"config {where}: state_dir") or DEFAULT_STATE_DIR)
     bundle_dir = _resolve(root, expand_env(top.bundle_dir, f"config {where}: bundle_dir")) if top.bundle_dir else None
     return Config(
@@ -203,10 +212,7 @@ def _build(source: Path, table: dict[str, Any], registry: Any) -> Config:
     )
 
 
-def _build_stores(where: str, tables: dict[str, dict[str, Any]], root: Path) -> dict[str, BaseModel]:
-    from .plugins.manager import get_plugin_manager, store_registry
-
-    registry = store_registry(get_plugin_manager())
+def _build_stores(where: str, tables: dict[str, dict[str, Any]], root: Path, registry: Any) -> dict[str, BaseModel]:
     stores: dict[str, BaseModel] = {}
     for name, raw in tables.items():
         raw = expand_env(raw, f"config {where}: store {name!r}")

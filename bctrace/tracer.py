@@ -21,7 +21,7 @@ from .config import Config, load_config
 from .errors import ChainError, ChainsFailed, ConfigError, UsageError
 from .hexutil import to_0x
 from .outbox import Outbox
-from .plugins.manager import backend_registry, get_plugin_manager
+from .plugins.manager import backend_registry, get_plugin_manager, store_registry
 from .record import Record, Subject, new_salt
 from .verify import Policy, VerificationReport, verify_bundle, verify_trace
 
@@ -82,7 +82,8 @@ class Tracer:
         """Load ``bctrace.toml`` (or ``[tool.bctrace]``, or ``$BCTRACE_CONFIG``; defaults to the
         local ledger) and build a tracer on it."""
         pm = get_plugin_manager()
-        return cls(load_config(path, registry=backend_registry(pm), cwd=cwd), plugin_manager=pm)
+        config = load_config(path, registry=backend_registry(pm), store_registry=store_registry(pm), cwd=cwd)
+        return cls(config, plugin_manager=pm)
 
     # -- plumbing ---------------------------------------------------------------------------
 
