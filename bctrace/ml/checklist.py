@@ -1,0 +1,133 @@
+"""The reproducibility checklist carried by a run's end step.
+
+Items follow the NeurIPS/JMLR checklist (Pineau et al., JMLR 22, 2021) and REFORMS (Kapoor et
+al., 2023); the leakage items are Kapoor & Narayanan's taxonomy (Patterns, 2023). Some items are
+filled from what bctrace captured, the others only the user can declare. The completeness score
+is the share of applicable items that are satisfied: a leakage item declared ``"unknown"`` counts
+as not satisfied (it is honest, but it is not a check).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..errors import UsageError
+
+__all__ = ["DECLARATION_KEYS", "LEAKAGE_ITEMS", "LEAKAGE_STATES", "build_checklist", "validate_declarations"]
+
+STANDARDS = ("Pineau et al., JMLR 22 (2021)", "REFORMS (Kapoor et al., 2023)", "Kapoor & Narayanan, Patterns (2023)")
+
+LEAKAGE_ITEMS: dict[str, str] = {
+    "no_test_set": "A separate test set exists and was used only for evaluation",
+    "preprocessing_on_train_and_test": "Preprocessing was fitted on training data only",
+    "feature_selection_on_train_and_test": "Feature selection used training data only",
+    "duplicates_across_splits": "No duplicates across train and test splits",
+    "illegitimate_features": "No illegitimate features (proxies of the target)",
+    "temporal_leakage": "No temporal leakage (test data not earlier than training data)",
+    "non_independence": "Train and test are independent (no shared subjects or groups)",
+    "sampling_bias": "The test set is sampled like the population of interest",
+}
+LEAKAGE_STATES = ("checked", "not-applicable", "unknown")
+
+DECLARATION_KEYS: dict[str, str] = {
+    "dataset_license": "Dataset licence",
+    "dataset_source": "Dataset source (URI, DOI or provenance)",
+    "split_method": "Split method (random, grouped, temporal ...)",
+    "n_runs": "Number of runs behind reported numbers",
+    "dataset_version": "Dataset version",
+    "preprocessing": "Preprocessing steps",
+    "hyperparameter_search": "Hyper-parameter search (space, trials, selection)",
+    "notes": "Notes",
+}
+REQUIRED_DECLARATIONS = ("dataset_license", "dataset_source", "split_method", "n_runs")
+
+
+def validate_declarations(declarations: Mapping[str, Any]) -> dict[str, Any]:
+    """Check names and values of user declarations; raise a :class:`UsageError` naming the bad one."""
+    out: dict[str, Any] = {}
+    for key, value in declarations.items():
+        if key == "leakage":
+            if not isinstance(value, Mapping):
+                raise UsageError("declaration 'leakage' must map leakage items to a state")
+            leakage = {}
+            for item, state in value.items():
+                if item not in LEAKAGE_ITEMS:
+                    raise UsageError(f"unknown leakage item {item!r} (known: {', '.join(LEAKAGE_ITEMS)})")
+                if state not in LEAKAGE_STATES:
+                    raise UsageError(f"leakage item {item!r}: state must be one of {', '.join(LEAKAGE_STATES)}, not {state!r}")
+                leakage[item] = state
+            out["leakage"] = leakage
+        elif key in DECLARATION_KEYS:
+            if key == "n_runs":
+                try:
+                    value = int(value)
+                except (TypeError, ValueError):
+                    raise UsageError(f"declaration 'n_runs' must be a whole number, not {value!r}") from None
+                if value < 1:
+                    raise UsageError("declaration 'n_runs' must be at least 1")
+            elif not isinstance(value, (str, int, float)):
+                raise UsageError(f"declaration {key!r} must be text or a number")
+            out[key] = value
+        else:
+            raise UsageError(f"unknown declaration {key!r} (known: {', '.join([*DECLARATION_KEYS, 'leakage'])})")
+    return out
+
+
+def _auto_items() -> list[tuple[str, str, Callable[[dict[str, Any]], str]]]:
+    def git(run: dict[str, Any]) -> dict[str, Any]:
+        return (run.get("code") or {}).get("git") or {}
+
+    def env(run: dict[str, Any]) -> dict[str, Any]:
+        return run.get("environment") or {}
+
+    def rnd(run: dict[str, Any]) -> dict[str, Any]:
+        return run.get("randomness") or {}
+
+    def ok(cond: Any) -> str:
+        return "ok" if cond else "missing"
+
+    return [
+        ("code.commit", "Code version (git commit)", lambda r: ok(git(r).get("commit"))),
+        ("code.changes", "Uncommitted changes hashed", lambda r: ok(git(r))),
+        ("code.entry_point", "Entry point and arguments", lambda r: ok(((r.get("code") or {}).get("entry_point") or {}).get("sha256") or ((r.get("code") or {}).get("entry_point") or {}).get("module"))),
+        ("env.packages", "Installed packages and versions", lambda r: ok(env(r).get("packages"))),
+        ("env.lockfile", "Dependency lockfile hashed", lambda r: ok(env(r).get("lockfiles"))),
+        ("env.hardware", "Hardware (CPU, RAM, GPU)", lambda r: ok((env(r).get("hardware") or {}).get("cpu_model"))),
+        ("random.seed", "Random seed recorded", lambda r: ok(r.get("seed") is not None or rnd(r).get("seeded"))),
+        ("random.determinism", "Determinism switches in force", lambda r: "ok" if rnd(r).get("torch") else ("n/a" if not (env(r).get("torch")) else "missing")),
+        ("data.hashes", "Input data hashed", lambda r: ok(r.get("inputs"))),
+        ("data.held_out", "Held-out evaluation data identified", lambda r: ok(any(i.get("role") in ("test", "validation") for i in r.get("inputs") or []))),
+        ("params", "Hyper-parameters recorded", lambda r: ok(r.get("params"))),
+        ("results.metrics", "Metrics reported", lambda r: ok(r.get("metrics"))),
+        ("outputs.model", "Learned parameters or outputs hashed", lambda r: ok(r.get("models") or r.get("outputs"))),
+    ]
+
+
+def build_checklist(run: Mapping[str, Any]) -> dict[str, Any]:
+    """The checklist of a run, from the merged start and end bodies."""
+    data = dict(run)
+    items: list[dict[str, Any]] = []
+    for item_id, title, judge in _auto_items():
+        items.append({"id": item_id, "title": title, "source": "auto", "status": judge(data)})
+    declared = data.get("declarations") or {}
+    for key in REQUIRED_DECLARATIONS:
+        value = declared.get(key)
+        items.append({"id": f"declared.{key}", "title": DECLARATION_KEYS[key], "source": "declared", "status": "ok" if value not in (None, "") else "undeclared", "value": value})
+    leakage = declared.get("leakage") or {}
+    for key, title in LEAKAGE_ITEMS.items():
+        state = leakage.get(key)
+        status = "ok" if state in ("checked", "not-applicable") else (state or "undeclared")
+        items.append({"id": f"leakage.{key}", "title": title, "source": "declared", "status": status, "value": state})
+    applicable = [i for i in items if i["status"] != "n/a"]
+    satisfied = sum(1 for i in applicable if i["status"] == "ok")
+    for item in items:
+        if item.get("value") is None:
+            item.pop("value", None)
+    return {
+        "standards": list(STANDARDS),
+        "items": items,
+        "satisfied": satisfied,
+        "applicable": len(applicable),
+        "score": round(satisfied / len(applicable), 3) if applicable else 0.0,
+    }
