@@ -68,7 +68,11 @@ def git_state(repo: Path) -> dict[str, Any]:
         raise UsageError(f"{top}: the repository has no commit yet")
     diff = _git(top, "diff", "HEAD", "--binary", "--no-ext-diff", "--no-color") or b""
     listed = (_git(top, "ls-files", "--others", "--exclude-standard", "-z") or b"").split(b"\0")
-    untracked_paths = sorted(p.decode() for p in listed if p)
+    # bctrace's own state and bundles change with every stamp: they are not the code's state.
+    untracked_paths = sorted(
+        p for p in (raw.decode() for raw in listed if raw)
+        if not (p.startswith(".bctrace/") or "/.bctrace/" in p or p.endswith(".bctrace.json"))
+    )
     files = [top / p for p in untracked_paths]
     regular = [f for f in files if f.is_file() and not f.is_symlink()]
     by_path = dict(zip(regular, hash_files(regular)))

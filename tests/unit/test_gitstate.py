@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -13,9 +12,6 @@ from bctrace import Tracer
 from bctrace.config import load_config
 from bctrace.errors import UsageError
 from bctrace.gitstate import git_state, stamp_git, strip_credentials
-
-pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-
 
 def git(repo: Path, *args: str) -> str:
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x",
@@ -86,3 +82,11 @@ def test_strip_credentials() -> None:
     assert strip_credentials("https://u:p@host:8443/x.git") == "https://host:8443/x.git"
     assert strip_credentials("git@github.com:a/b.git") == "git@github.com:a/b.git"
     assert strip_credentials("/srv/repo") == "/srv/repo"
+
+
+def test_bctrace_state_and_bundles_are_not_code_state(repo: Path) -> None:
+    (repo / ".bctrace").mkdir()
+    (repo / ".bctrace" / "outbox.sqlite").write_bytes(b"x")
+    (repo / "data.csv.bctrace.json").write_text("{}")
+    (repo / "notes.md").write_text("n")
+    assert [u["path"] for u in git_state(repo)["untracked"]] == ["notes.md"]
