@@ -16,8 +16,11 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "bctrace_backends.local",
     "bctrace_backends.mock",
     "bctrace.ml.plugin",
+    "bctrace.ml.integrations.plugin",
     "bctrace_backends.evm",
     "bctrace_backends.ipfs",
+    "bctrace_backends.l2",
+    "bctrace_backends.permissioned",
 )
 """Modules of the built-in plugins; they register through the same hooks a third party uses."""
 

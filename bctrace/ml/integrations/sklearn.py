@@ -1,0 +1,117 @@
+"""scikit-learn: ``fit`` and ``predict`` that record what went in and what came out.
+
+``fit`` logs the estimator's hyper-parameters (``get_params``), fingerprints of ``X`` and ``y``
+(:func:`bctrace.ml.integrations.data.hash_array`) and, once fitted, the hash of the learned state
+(:func:`bctrace.ml.model_hash.hash_model`: the fitted arrays, not the pickle). ``predict``
+fingerprints the evaluation data and logs metrics. Both log to the run given, else to the open
+run; ``fit`` without any run opens one for the fit alone::
+
+    with tracer.run("iris-rf", seed=0) as run:
+        model = fit(RandomForestClassifier(n_estimators=50), X_train, y_train)
+        predict(model, X_test, y_test, metrics={"f1": f1_score})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ._binding import RunBinding, require_run
+from .data import log_array
+
+if TYPE_CHECKING:
+    from ...tracer import Tracer
+    from ..run import Run
+
+__all__ = ["estimator_params", "fit", "predict"]
+
+E = TypeVar("E")
+Metric = Callable[[Any, Any], Any]
+
+
+def estimator_params(estimator: Any) -> dict[str, Any]:
+    """Hyper-parameters (``get_params(deep=True)``) as stable JSON values: a nested estimator or
+    a function is named by its qualified class or function name, never by a repr that carries a
+    memory address (which would make two identical runs look different)."""
+    return {str(k): _plain(v) for k, v in sorted(estimator.get_params(deep=True).items())}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):  # e.g. Pipeline.steps: [(name, estimator), ...]
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if hasattr(value, "get_params") and not isinstance(value, type):  # a nested estimator
+        return _qualname(type(value))
+    if callable(value):  # a class, or a function such as a custom kernel or score_func
+        return _qualname(value if hasattr(value, "__qualname__") else type(value))
+    return value
+
+
+def _qualname(obj: Any) -> str:
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def fit(
+    estimator: E,
+    X: Any,
+    y: Any = None,
+    *,
+    run: Run | None = None,
+    tracer: Tracer | None = None,
+    name: str | None = None,
+    dataset: str = "train",
+    model_name: str = "model",
+    flush: bool = False,
+    **fit_params: Any,
+) -> E:
+    """Fit ``estimator`` on ``X`` (and ``y``) and record params, data fingerprints and the model hash.
+
+    :param run: log to this run; default the open run, else a run opened for this fit alone (on
+        ``tracer``, or one built from the config) and ended when the fit returns or fails.
+    :param dataset: name of the training data in the record (``<dataset>.X``, ``<dataset>.y``).
+    :param flush: anchor right after ending a run opened here.
+    :param fit_params: passed to ``estimator.fit``.
+    """
+    binding = RunBinding(run=run, tracer=tracer, flush=flush)
+    active = binding.open(name or type(estimator).__name__, {"estimator": _qualname(type(estimator)), **estimator_params(estimator)})
+    try:
+        log_array(active, X, name=f"{dataset}.X", role="train")
+        if y is not None:
+            log_array(active, y, name=f"{dataset}.y", role="train")
+        fitted = estimator.fit(X, y, **fit_params)  # type: ignore[attr-defined]
+        active.log_model(estimator, name=model_name)
+    except BaseException as err:
+        binding.close(err)
+        raise
+    binding.close()
+    return fitted  # type: ignore[no-any-return]
+
+
+def predict(
+    estimator: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    run: Run | None = None,
+    role: str = "test",
+    dataset: str | None = None,
+    metrics: Mapping[str, Metric] | None = None,
+    step: int | None = None,
+) -> Any:
+    """Predict on ``X``, fingerprint it (and ``y``) as ``role`` data, and log metrics.
+
+    With ``y``, the metrics are ``estimator.score(X, y)`` as ``<role>_score`` plus each
+    ``metrics[name](y, y_pred)`` as ``<role>_<name>``. Needs an open run (or ``run=``).
+    Returns the predictions.
+    """
+    active = require_run(run)
+    label = dataset or role
+    log_array(active, X, name=f"{label}.X", role=role)
+    y_pred = estimator.predict(X)
+    if y is not None:
+        log_array(active, y, name=f"{label}.y", role=role)
+        values = {f"{role}_score": estimator.score(X, y)}
+        values.update({f"{role}_{key}": fn(y, y_pred) for key, fn in (metrics or {}).items()})
+        active.log_metrics(values, step=step)
+    return y_pred
