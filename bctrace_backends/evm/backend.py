@@ -10,8 +10,11 @@ Web3 is imported only when a chain is first used (through :mod:`.client`).
 
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from bctrace.backend import BackendConfig, ChainBackend
 from bctrace.bundle import AnchorReceipt
@@ -24,13 +27,62 @@ from .config import EvmConfig, redact_url
 if TYPE_CHECKING:
     from web3.contract import Contract
 
-    from .client import EvmClient
+    from .client import EvmClient, TxQuote
+
+
+def format_wei(wei: int, unit: str = "ETH", decimals: int = 18) -> str:
+    """``46012000000000`` -> ``"0.000046012 ETH"``: exact (no float), trailing zeros dropped."""
+    text = format(Decimal(wei) / Decimal(10**decimals), "f")
+    return f"{text.rstrip('0').rstrip('.') if '.' in text else text} {unit}"
+
+
+@dataclass(frozen=True)
+class AnchorFee:
+    """The expected cost of one anchor, in wei, split the way the chain charges it.
+
+    ``gas × gas_price`` is the execution fee (on an L2: the L2 part); rollups add an L1 data fee
+    (and OP-stack chains after Isthmus an operator fee) on top.
+    """
+
+    gas: int
+    gas_price: int
+    l1_data_fee: int = 0
+    operator_fee: int = 0
+    layered: bool = False
+    """An L2: show the L2 execution fee and the L1 data fee separately."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """Family-specific figures shown as they are (oracle mode, L1 gas units)."""
+
+    @property
+    def execution_fee(self) -> int:
+        return self.gas * self.gas_price
+
+    @property
+    def total(self) -> int:
+        return self.execution_fee + self.l1_data_fee + self.operator_fee
+
+    def display(self) -> dict[str, Any]:
+        """For ``bctrace chains --estimate``: amounts as exact ETH strings, gas as an integer."""
+        shown: dict[str, Any] = {"gas": self.gas, "gas_price": format_wei(self.gas_price, "gwei", 9)}
+        if self.layered:
+            shown["l2_execution_fee"] = format_wei(self.execution_fee)
+            shown["l1_data_fee"] = format_wei(self.l1_data_fee)
+            if self.operator_fee:
+                shown["operator_fee"] = format_wei(self.operator_fee)
+        shown.update(self.details)
+        shown["total"] = format_wei(self.total)
+        return shown
 
 
 class EvmBackend(ChainBackend):
     name = "evm"
     config_model = EvmConfig
     config: EvmConfig
+
+    deploys_restricted: ClassVar[bool] = False
+    """``bctrace deploy`` turns the registry's writer allowlist on (permissioned networks)."""
+    finality: ClassVar[str] = "the receipt's block has `confirmations` blocks on top (preset default, else 1)"
+    """What a confirmed anchor means on this family of chains (``bctrace chains``, docs)."""
 
     def __init__(self, chain: str, config: BackendConfig, *, state_dir: Path) -> None:
         super().__init__(chain, config, state_dir=state_dir)
@@ -49,6 +101,21 @@ class EvmBackend(ChainBackend):
     def chain_id(self) -> int:
         self.client.connect()  # checks eth_chainId against the config
         return self.config.required_chain_id
+
+    def quote_anchor(self, root: bytes | None = None) -> TxQuote:
+        """The anchor transaction of ``root`` (default: a random root, as real roots look) with
+        the node's gas estimate and the price per gas it would pay now."""
+        registry = self.registry()
+        data = bytes.fromhex(registry.encode_abi("anchor", args=[root or os.urandom(32)])[2:])
+        return self.client.quote(data, to=registry.address, what="an anchor")
+
+    def anchor_fee(self, root: bytes | None = None) -> AnchorFee:
+        """The expected cost of one anchor now; chain families override this with their fee model."""
+        quote = self.quote_anchor(root)
+        return AnchorFee(gas=quote.gas, gas_price=quote.price)
+
+    def estimate_anchor_cost(self) -> dict[str, Any] | None:
+        return self.anchor_fee().display()
 
     def registry(self) -> Contract:
         """The registry contract, after checking that the address holds TraceRegistry code."""
@@ -130,6 +197,7 @@ class EvmBackend(ChainBackend):
         }
         if self.config.preset:
             info["preset"] = self.config.preset
+        info["finality"] = self.finality
         if self.config.contract and self.config.address_url(self.config.contract):
             info["explorer"] = self.config.address_url(self.config.contract)
         return info

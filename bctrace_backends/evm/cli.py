@@ -23,12 +23,13 @@ DEVNET_KEY_ENV = "BCTRACE_DEVNET_KEY"
 
 
 @click.command()
-@click.option("--chain", "chain", required=True, help="The [chains.NAME] table to deploy on (backend = \"evm\").")
-@click.option("--restricted", is_flag=True, help="Turn the writer allowlist on (permissioned networks); fixed for good.")
+@click.option("--chain", "chain", required=True, help="The [chains.NAME] table to deploy on (an EVM-family backend).")
+@click.option("--restricted", is_flag=True,
+              help="Turn the writer allowlist on; fixed for good (always on for besu and quorum chains).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def deploy(ctx: click.Context, chain: str, restricted: bool, as_json: bool) -> None:
-    """Deploy a TraceRegistry on an EVM chain and print the config line to paste."""
+    """Deploy a TraceRegistry on an EVM-family chain and print the config line to paste."""
     from bctrace.cli import open_tracer
 
     from .backend import EvmBackend
@@ -37,7 +38,8 @@ def deploy(ctx: click.Context, chain: str, restricted: bool, as_json: bool) -> N
     tracer = open_tracer(ctx)
     backend = tracer.backend(chain)
     if not isinstance(backend, EvmBackend):
-        raise UsageError(f"chain {chain!r} uses backend {type(backend).name!r}; `bctrace deploy` is for backend \"evm\"")
+        raise UsageError(f"chain {chain!r} uses backend {type(backend).name!r}; `bctrace deploy` is for backend \"evm\" and its family")
+    restricted = restricted or backend.deploys_restricted
     done = deploy_registry(backend.client, restricted=restricted)
     if as_json:
         click.echo(json.dumps({**done.__dict__, "restricted": restricted, "config_line": done.config_line()}, indent=2))
@@ -47,6 +49,9 @@ def deploy(ctx: click.Context, chain: str, restricted: bool, as_json: bool) -> N
                f"tx {done.tx}, gas {done.gas_used}" + (f"\n  {link}" if link else ""))
     if backend.config.contract and backend.config.contract.lower() != done.address.lower():
         click.echo(f"This replaces contract {backend.config.contract}; anchors made there stay there.")
+    if restricted:
+        click.echo(f"Writer allowlist on: only {backend.client.account.address} (the owner) may anchor; "
+                   f"add writers with `bctrace allow --chain {chain} ADDRESS`.")
     click.echo(f"Add this line to [chains.{chain}] in {tracer.config.describe_source()}:\n\n    {done.config_line()}\n")
 
 

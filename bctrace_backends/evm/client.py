@@ -9,12 +9,14 @@ built and signed locally with eth-account, then sent raw: the node never holds t
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import requests
 from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from web3 import HTTPProvider, Web3
 from web3.exceptions import (
     ContractCustomError,
@@ -37,6 +39,24 @@ if TYPE_CHECKING:
 
 GAS_MARGIN = 1.2
 """Headroom over the node's gas estimate (storage refunds and warm/cold slots vary)."""
+
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+
+
+@dataclass(frozen=True)
+class TxQuote:
+    """What one transaction would cost if sent now (see :meth:`EvmClient.quote`)."""
+
+    tx: dict[str, Any]
+    """The unsigned transaction as :meth:`EvmClient.transact` would sign it (gas limit with margin)."""
+    gas: int
+    """The node's gas estimate: the gas the transaction is expected to use."""
+    price: int
+    """Wei per gas it would pay: ``gasPrice``, or ``min(maxFeePerGas, base fee + tip)``."""
+
+    @property
+    def execution_fee(self) -> int:
+        return self.gas * self.price
 
 
 class Reverted(AnchorFailed):
@@ -81,6 +101,12 @@ class EvmClient:
                 exception_retry_configuration=None,  # fail fast; the outbox is our retry
             )
             self._w3 = Web3(provider)
+            if self.config.effective_poa:
+                from web3.middleware import ExtraDataToPOAMiddleware
+
+                # QBFT/IBFT/Clique/Bor blocks carry validator seals in extraData (> 32 bytes),
+                # which web3 refuses to parse without this middleware.
+                self._w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
         if not self._checked:
             with self.errors("reading the chain id"):
                 live = self._w3.eth.chain_id
@@ -136,8 +162,14 @@ class EvmClient:
             return AnchorFailed(self.chain, f"the contract reverted with unknown error data {data[:74]}")
         types = [i["type"] for i in entry["inputs"]]
         args = tuple(Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(types, abi_decode(types, raw[4:])))
-        if entry["name"] in ("NotAllowed", "NotOwner"):
-            return NotPermitted(self.chain, f"{args[0]} is not allowed to write to the registry ({entry['name']})")
+        if entry["name"] == "NotAllowed":
+            return NotPermitted(
+                self.chain,
+                f"{args[0]} is not allowed to write to this restricted registry (not on its writer allowlist); the registry owner can run "
+                f"`bctrace allow --chain {self.chain} {args[0]}` (pending records stay in the outbox)",
+            )
+        if entry["name"] == "NotOwner":
+            return NotPermitted(self.chain, f"{args[0]} is not the owner of the registry, so it cannot change its writers (NotOwner)")
         return Reverted(self.chain, entry["name"], args)
 
     # -- reading --------------------------------------------------------------------------------
@@ -145,6 +177,42 @@ class EvmClient:
     def head(self) -> int:
         with self.errors("reading the block number"):
             return self.w3.eth.block_number
+
+    def call(
+        self,
+        to: str,
+        signature: str,
+        args: Sequence[Any] = (),
+        returns: Sequence[str] = (),
+        *,
+        sender: str | None = None,
+        optional: bool = False,
+    ) -> tuple[Any, ...] | None:
+        """One ``eth_call`` of a function given by its signature (``getL1Fee(bytes)``), for the
+        fee oracles and precompiles of chain families (flat argument types only).
+
+        ``optional``: return ``None`` when the call reverts or returns nothing (a function that an
+        older version of a predeploy does not have) instead of raising.
+        """
+        from bctrace.merkle import keccak256
+
+        types = [t for t in signature[signature.index("(") + 1 : -1].split(",") if t]
+        data = keccak256(signature.encode())[:4] + abi_encode(types, list(args))
+        request: dict[str, Any] = {"to": Web3.to_checksum_address(to), "data": data}
+        if sender:
+            request["from"] = Web3.to_checksum_address(sender)
+        with self.errors(f"calling {signature} at {to}"):
+            try:
+                raw = bytes(self.w3.eth.call(request))
+            except (ContractLogicError, ContractCustomError, ContractPanicError):
+                if optional:
+                    return None
+                raise
+            if returns and not raw:
+                if optional:
+                    return None
+                raise ChainMisconfigured(self.chain, f"nothing at {to} answered {signature}")
+            return tuple(abi_decode(list(returns), raw))
 
     def code(self, address: str) -> bytes:
         with self.errors(f"reading the code at {address}"):
@@ -171,6 +239,33 @@ class EvmClient:
                 f"{cfg.fee_cap / 1e9:g} gwei; retry later or raise the cap",
             )
         return {"maxFeePerGas": min(cfg.fee_cap, 2 * base + tip), "maxPriorityFeePerGas": min(tip, cfg.fee_cap)}
+
+    def estimate_sender(self) -> str:
+        """Who estimates are made for: the signer when its key is at hand (``key = "env:VAR"``),
+        else the zero address, because an estimate must never prompt for a keystore password."""
+        if self._account is None and self.config.key:
+            try:
+                return self.account.address
+            except ChainError:
+                return ZERO_ADDRESS
+        return self._account.address if self._account else ZERO_ADDRESS
+
+    def quote(self, data: bytes, *, to: str, what: str) -> TxQuote:
+        """Estimate a transaction without signing or sending it (for ``bctrace chains --estimate``)."""
+        w3 = self.w3
+        sender = self.estimate_sender()
+        with self.errors(f"estimating {what}"):
+            tx: dict[str, Any] = {"chainId": self.config.required_chain_id, "from": sender, "to": Web3.to_checksum_address(to), "value": 0, "data": data}
+            gas = int(w3.eth.estimate_gas(tx))
+            fees = self._fees(w3)
+            if "gasPrice" in fees:
+                price = fees["gasPrice"]
+            else:
+                base = int(w3.eth.get_block("latest")["baseFeePerGas"])
+                price = min(fees["maxFeePerGas"], base + fees["maxPriorityFeePerGas"])
+            nonce = w3.eth.get_transaction_count(sender, "latest")
+        limit = self.config.gas_limit or int(gas * GAS_MARGIN)  # what transact() would sign
+        return TxQuote({**tx, **fees, "gas": limit, "nonce": nonce}, gas, price)
 
     def transact(self, data: bytes, *, to: str | None, what: str) -> dict[str, Any]:
         """Sign ``data`` locally, send it, and wait for its receipt and confirmations.

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -31,6 +31,9 @@ class Preset:
     """Blocks to wait before a receipt counts (a reorg deeper than this is very unlikely)."""
     max_fee_gwei: int
     """Default cap on the fee per gas; a spike above it fails the anchor instead of paying."""
+    poa: bool = False
+    """Blocks carry more than 32 bytes of extraData (Clique/Bor/Parlia/QBFT seals): web3 needs
+    its ``ExtraDataToPOAMiddleware`` to read them."""
 
 
 PRESETS: dict[str, Preset] = {
@@ -38,12 +41,17 @@ PRESETS: dict[str, Preset] = {
     "sepolia": Preset(11155111, "https://sepolia.etherscan.io", 2, 500),
     "holesky": Preset(17000, "https://holesky.etherscan.io", 2, 500),
     "hoodi": Preset(560048, "https://hoodi.etherscan.io", 2, 500),
-    "polygon": Preset(137, "https://polygonscan.com", 5, 3000),
+    "polygon": Preset(137, "https://polygonscan.com", 5, 3000, poa=True),
     "gnosis": Preset(100, "https://gnosisscan.io", 2, 500),
-    "bsc": Preset(56, "https://bscscan.com", 3, 100),
+    "bsc": Preset(56, "https://bscscan.com", 3, 100, poa=True),
     "avalanche": Preset(43114, "https://snowtrace.io", 1, 1000),
+    # L2s whose fee needs no extra oracle call: the L1 cost is folded into the L2 gas price.
+    "polygon-zkevm": Preset(1101, "https://zkevm.polygonscan.com", 1, 100),
+    "linea": Preset(59144, "https://lineascan.build", 1, 100),
 }
-"""Ethereum mainnet, Sepolia, Holesky, Hoodi, Polygon PoS, Gnosis, BNB Smart Chain, Avalanche C-Chain."""
+"""Ethereum mainnet, Sepolia, Holesky, Hoodi, Polygon PoS, Gnosis, BNB Smart Chain, Avalanche C-Chain,
+and the L2s Polygon zkEVM and Linea (OP-stack, Arbitrum and Scroll presets live with their
+backends in :mod:`bctrace_backends.l2`)."""
 
 DEFAULT_MAX_FEE_GWEI = 1000
 """Fee cap for chains without a preset and without ``max_fee_per_gas``."""
@@ -90,8 +98,12 @@ class EvmConfig(BackendConfig):
 
     model_config = ConfigDict(hide_input_in_errors=True)
 
+    presets: ClassVar[dict[str, Preset]] = PRESETS
+    """The presets this backend accepts (a subclass for a chain family brings its own)."""
+
     backend: str = "evm"
-    preset: Literal["mainnet", "sepolia", "holesky", "hoodi", "polygon", "gnosis", "bsc", "avalanche"] | None = None
+    preset: str | None = None
+    """A public chain by name (see :data:`PRESETS`): fills chain_id, confirmations, fee cap, explorer."""
     rpc_url: str = Field(min_length=1)
     chain_id: int | None = Field(default=None, ge=1)
     """Checked against ``eth_chainId`` before anything else: never a transaction to the wrong chain."""
@@ -122,6 +134,8 @@ class EvmConfig(BackendConfig):
     poll_interval: float = Field(default=0.5, gt=0)
     explorer: str | None = None
     """Block explorer base URL for links (``https://etherscan.io``); defaults to the preset's."""
+    poa: bool | None = None
+    """Proof-of-authority blocks (extraData over 32 bytes); default: the preset's, else off."""
 
     @model_validator(mode="before")
     @classmethod
@@ -141,6 +155,13 @@ class EvmConfig(BackendConfig):
             raise ValueError(
                 f"must be a reference like \"env:MY_{info.field_name.upper()}\" (secrets are never written in the config file)"
             )
+        return value
+
+    @field_validator("preset")
+    @classmethod
+    def _known_preset(cls, value: str | None) -> str | None:
+        if value is not None and value not in cls.presets:
+            raise ValueError(f"unknown preset {value!r} (known: {', '.join(cls.presets)})")
         return value
 
     @field_validator("contract")
@@ -167,7 +188,7 @@ class EvmConfig(BackendConfig):
         if self.gas_price is not None and (self.max_fee_per_gas is not None or self.priority_fee_per_gas is not None):
             raise ValueError("gas_price (legacy) cannot be combined with max_fee_per_gas / priority_fee_per_gas (EIP-1559)")
         if self.preset is not None:
-            preset = PRESETS[self.preset]
+            preset = self.presets[self.preset]
             if self.chain_id is None:
                 object.__setattr__(self, "chain_id", preset.chain_id)
             elif self.chain_id != preset.chain_id:
@@ -187,17 +208,23 @@ class EvmConfig(BackendConfig):
     def effective_confirmations(self) -> int:
         if self.confirmations is not None:
             return self.confirmations
-        return PRESETS[self.preset].confirmations if self.preset else 1
+        return self.presets[self.preset].confirmations if self.preset else 1
 
     @property
     def fee_cap(self) -> int:
         if self.max_fee_per_gas is not None:
             return self.max_fee_per_gas
-        return (PRESETS[self.preset].max_fee_gwei if self.preset else DEFAULT_MAX_FEE_GWEI) * 10**9
+        return (self.presets[self.preset].max_fee_gwei if self.preset else DEFAULT_MAX_FEE_GWEI) * 10**9
+
+    @property
+    def effective_poa(self) -> bool:
+        if self.poa is not None:
+            return self.poa
+        return self.presets[self.preset].poa if self.preset else False
 
     @property
     def explorer_url(self) -> str | None:
-        base = self.explorer or (PRESETS[self.preset].explorer if self.preset else None)
+        base = self.explorer or (self.presets[self.preset].explorer if self.preset else None)
         return base.rstrip("/") if base else None
 
     def tx_url(self, tx: str) -> str | None:

@@ -9,6 +9,14 @@ EVM (reusable for L2 and permissioned-network tests):
 - ``evm_chain_factory(chain_id, ...)``: a node with the signer funded and a TraceRegistry deployed;
   returns an :class:`EvmChain` whose ``table()`` is a ready ``[chains.NAME]`` table.
 - ``write_config(chains, default_chains=None)``: writes a ``bctrace.toml`` in the test's folder.
+
+Rollups and permissioned networks (on anvil, with the chain id of the real network):
+
+- ``op_chain_factory(chain_id=10, ecotone=True)``: an OP-stack-like chain, the GasPriceOracle
+  stand-in (``contracts/test``) placed at its predeploy address with ``anvil_setCode``.
+- ``arbitrum_chain_factory(chain_id=42161)``: the NodeInterface stand-in at 0x…C8.
+- ``permissioned_chain_factory(backend="besu")``: a free-gas chain (1337) with a restricted
+  registry, like a QBFT network with the allowlist on.
 """
 
 from __future__ import annotations
@@ -18,11 +26,35 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from bctrace_backends.evm.anvil import AnvilError, AnvilNode, find_anvil, start_anvil
+
+REPO = Path(__file__).resolve().parents[2]
+STANDINS = REPO / "contracts" / "test" / "artifacts"
+OP_ORACLE = "0x420000000000000000000000000000000000000F"
+ARB_NODE_INTERFACE = "0x00000000000000000000000000000000000000C8"
+OP_ECOTONE_PARAMS = {"l1_base_fee": 20 * 10**9, "blob_base_fee": 3 * 10**9, "base_fee_scalar": 5227, "blob_base_fee_scalar": 1014213}
+"""Ecotone fee parameters of the same order as OP mainnet's."""
+OP_BEDROCK_PARAMS = {"l1_base_fee": 20 * 10**9, "overhead": 188, "scalar": 684000}
+ARB_L1_BASE_FEE = 25 * 10**9
+
+
+def standin(name: str) -> dict[str, Any]:
+    """A compiled test stand-in (``contracts/test/artifacts/NAME.json``)."""
+    return json.loads((STANDINS / f"{name}.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def stand_ins() -> SimpleNamespace:
+    """The stand-ins' addresses, fee parameters and artifacts, for tests that check fees."""
+    return SimpleNamespace(
+        OP_ORACLE=OP_ORACLE, ARB_NODE_INTERFACE=ARB_NODE_INTERFACE, OP_ECOTONE_PARAMS=OP_ECOTONE_PARAMS,
+        OP_BEDROCK_PARAMS=OP_BEDROCK_PARAMS, ARB_L1_BASE_FEE=ARB_L1_BASE_FEE, artifact=standin,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -103,9 +135,27 @@ class EvmChain:
         return EvmConfig.model_validate(self.table(**overrides))
 
     def backend(self, state_dir: Path, **overrides: Any) -> Any:
-        from bctrace_backends.evm.backend import EvmBackend
+        """The backend this chain's table names (``evm``, ``optimism``, ``besu``...)."""
+        from bctrace.plugins.manager import backend_registry, get_plugin_manager
 
-        return EvmBackend(self.name, self.config(**overrides), state_dir=state_dir)
+        table = self.table(**overrides)
+        cls = backend_registry(get_plugin_manager(autoload=False)).get(table["backend"])
+        return cls(self.name, cls.config_model.model_validate(table), state_dir=state_dir)
+
+    def send(self, to: str, signature: str, args: Sequence[Any] = ()) -> dict[str, Any]:
+        """A transaction from the signer calling ``signature`` (e.g. ``allow(address)``) at ``to``."""
+        from eth_abi import encode
+
+        from bctrace.merkle import keccak256
+        from bctrace_backends.evm.client import EvmClient
+
+        types = [t for t in signature[signature.index("(") + 1 : -1].split(",") if t]
+        data = keccak256(signature.encode())[:4] + encode(types, list(args))
+        client = EvmClient(self.name, self.config())
+        try:
+            return client.transact(data, to=to, what=signature)
+        finally:
+            client.close()
 
 
 @pytest.fixture
@@ -140,6 +190,48 @@ def evm_chain_factory(anvil_factory: Callable[..., AnvilNode], signer: Signer) -
 @pytest.fixture
 def evm_chain(evm_chain_factory: Callable[..., EvmChain]) -> EvmChain:
     return evm_chain_factory(31337)
+
+
+@pytest.fixture
+def op_chain_factory(evm_chain_factory: Callable[..., EvmChain]) -> Callable[..., EvmChain]:
+    def make(chain_id: int = 10, *, name: str | None = None, ecotone: bool = True, oracle: str = OP_ORACLE,
+             backend: str = "optimism") -> EvmChain:
+        chain = evm_chain_factory(chain_id, name=name or f"op-{chain_id}")
+        chain.node.rpc("anvil_setCode", [oracle, standin("GasPriceOracleStandIn")["deployedBytecode"]])
+        p = {**OP_BEDROCK_PARAMS, "blob_base_fee": 0, "base_fee_scalar": 0, "blob_base_fee_scalar": 0}
+        p.update(OP_ECOTONE_PARAMS if ecotone else {})
+        chain.send(oracle, "setParams(bool,uint256,uint256,uint32,uint32,uint256,uint256)",
+                   [ecotone, p["l1_base_fee"], p["blob_base_fee"], p["base_fee_scalar"], p["blob_base_fee_scalar"],
+                    p["overhead"], p["scalar"]])
+        chain.settings["backend"] = backend
+        return chain
+
+    return make
+
+
+@pytest.fixture
+def arbitrum_chain_factory(evm_chain_factory: Callable[..., EvmChain]) -> Callable[..., EvmChain]:
+    def make(chain_id: int = 42161, *, name: str | None = None) -> EvmChain:
+        chain = evm_chain_factory(chain_id, name=name or f"arb-{chain_id}")
+        chain.node.rpc("anvil_setCode", [ARB_NODE_INTERFACE, standin("NodeInterfaceStandIn")["deployedBytecode"]])
+        chain.send(ARB_NODE_INTERFACE, "setL1BaseFeeEstimate(uint256)", [ARB_L1_BASE_FEE])
+        chain.settings["backend"] = "arbitrum"
+        return chain
+
+    return make
+
+
+@pytest.fixture
+def permissioned_chain_factory(evm_chain_factory: Callable[..., EvmChain]) -> Callable[..., EvmChain]:
+    """Anvil as a free-gas private network (chain id 1337) with a restricted registry."""
+
+    def make(backend: str = "besu", *, chain_id: int = 1337, name: str | None = None) -> EvmChain:
+        chain = evm_chain_factory(chain_id, name=name or f"{backend}-{chain_id}", free_gas=True, restricted=True)
+        chain.settings.pop("gas_price", None)  # the besu/quorum backends default to gas price 0 themselves
+        chain.settings["backend"] = backend
+        return chain
+
+    return make
 
 
 def _toml_value(value: Any) -> str:

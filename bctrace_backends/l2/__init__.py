@@ -1,0 +1,27 @@
+"""``optimism``, ``arbitrum`` and ``scroll``: rollup backends on top of ``evm``.
+
+Anchoring, lookup and verification are the ``evm`` backend's, unchanged (a rollup runs the same
+TraceRegistry bytecode); what differs is the fee: a rollup charges for the L2 execution and for
+publishing the transaction's data on L1, and each family exposes that L1 part differently
+(OP-stack and Scroll: a GasPriceOracle predeploy; Arbitrum: the NodeInterface precompile).
+Registered through the same hook a third-party plugin uses; nothing heavy is imported here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bctrace.plugins import hookimpl
+
+if TYPE_CHECKING:
+    from bctrace.plugins import BackendRegistry
+
+
+@hookimpl
+def bctrace_register_backends(registry: BackendRegistry) -> None:
+    from .arbitrum import ArbitrumBackend
+    from .optimism import OptimismBackend, ScrollBackend
+
+    registry.add("optimism", OptimismBackend)
+    registry.add("arbitrum", ArbitrumBackend)
+    registry.add("scroll", ScrollBackend)

@@ -1,0 +1,36 @@
+"""``besu`` and ``quorum``: permissioned EVM networks (Hyperledger Besu, GoQuorum).
+
+Same registry and anchoring as ``evm``, with the defaults such networks need: free gas (a
+``gasPrice`` of 0 sent explicitly), proof-of-authority blocks (QBFT/IBFT seals make extraData
+longer than 32 bytes), zero confirmations (QBFT/IBFT blocks are final once sealed), and a
+registry deployed with its writer allowlist on. The ``allow`` / ``revoke-writer`` / ``writers``
+commands manage that allowlist on any EVM-family chain.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bctrace.plugins import hookimpl
+
+if TYPE_CHECKING:
+    import click
+
+    from bctrace.plugins import BackendRegistry
+
+
+@hookimpl
+def bctrace_register_backends(registry: BackendRegistry) -> None:
+    from .backend import BesuBackend, QuorumBackend
+
+    registry.add("besu", BesuBackend)
+    registry.add("quorum", QuorumBackend)
+
+
+@hookimpl
+def bctrace_add_commands(cli: click.Group) -> None:
+    from .cli import allow, revoke_writer, writers
+
+    cli.add_command(allow)
+    cli.add_command(revoke_writer)
+    cli.add_command(writers)
