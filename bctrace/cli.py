@@ -17,6 +17,7 @@ from typing import Any
 import click
 
 from .errors import EXIT_CHAIN, EXIT_NOT_VERIFIED, EXIT_USAGE, BctraceError, UsageError
+from .hexutil import to_0x
 
 INIT_TEMPLATE = """\
 # bctrace configuration. Docs: README.md, section "Configuration".
@@ -240,7 +241,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
     tracer = open_tracer(ctx)
     pending = tracer.outbox.pending_count()
     open_batches = tracer.outbox.open_batches()
-    waiting = [{"batch": b.id, "root": "0x" + b.root.hex(), "chains": b.chains,
+    waiting = [{"batch": b.id, "root": to_0x(b.root), "chains": b.chains,
                 "anchored_on": sorted(tracer.outbox.anchors(b.id))} for b in open_batches]
     if as_json:
         emit_json({"config": tracer.config.describe_source(), "pending": pending, "open_batches": waiting})
@@ -397,11 +398,14 @@ def chains(ctx: click.Context, estimate: bool, as_json: bool) -> None:
             row["chain_id"] = backend.chain_id
             row["head"] = backend.head()
             row["reachable"] = True
-            if estimate:
-                row["estimate"] = backend.estimate_anchor_cost()
         except BctraceError as err:
             row["reachable"] = False
             row["reason"] = " ".join(str(err).split())
+        if estimate and row["reachable"]:
+            try:
+                row["estimate"] = backend.estimate_anchor_cost()
+            except BctraceError as err:  # reachable, but no estimate (fee above cap, no oracle)
+                row["estimate_error"] = " ".join(str(err).split())
         rows.append(row)
     if as_json:
         emit_json({"config": tracer.config.describe_source(), "chains": rows})
@@ -413,7 +417,7 @@ def chains(ctx: click.Context, estimate: bool, as_json: bool) -> None:
     _table(None, cols, [
         [r["chain"], r["backend"], r.get("chain_id"), "yes" if r["default"] else "", "yes" if r["reachable"] else "NO",
          r.get("head") if r["reachable"] else r.get("reason")]
-        + ([_fmt_estimate(r.get("estimate"))] if estimate else [])
+        + ([r.get("estimate_error") or _fmt_estimate(r.get("estimate"))] if estimate else [])
         for r in rows
     ])
 

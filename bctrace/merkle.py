@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 import sha3
 
+from .hexutil import to_0x
+
 FORMAT = "oz-standard-v1"
 
 
@@ -67,7 +69,7 @@ class MerkleTree:
         try:
             index = self._position[leaf_hash(digest)]
         except KeyError:
-            raise KeyError(f"digest 0x{digest.hex()} is not a leaf of this tree") from None
+            raise KeyError(f"digest {to_0x(digest)} is not a leaf of this tree") from None
         nodes = self._nodes
         path = []
         while index > 0:

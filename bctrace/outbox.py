@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .bundle import AnchorReceipt
 from .errors import BctraceError, UsageError
+from .hexutil import to_0x
 from .merkle import MerkleTree
 
 OUTBOX_FILE = "outbox.sqlite"
@@ -167,7 +168,7 @@ class Outbox:
                     (digest, trace, seq, canonical.decode("utf-8"), bundle_path),
                 )
             except sqlite3.IntegrityError:
-                raise UsageError(f"record 0x{digest.hex()} is already in the outbox (add a salt to record the same content twice)") from None
+                raise UsageError(f"record {to_0x(digest)} is already in the outbox (add a salt to record the same content twice)") from None
         return seq, digest
 
     def pending_count(self) -> int:
@@ -239,7 +240,7 @@ class Outbox:
             (digest,),
         ).fetchone()
         if row is None:
-            raise UsageError(f"record 0x{digest.hex()} is not in the outbox {self.path}")
+            raise UsageError(f"record {to_0x(digest)} is not in the outbox {self.path}")
         stored = StoredRecord(row[0], row[1], row[2])
         if row[3] is None:
             return stored, None, False
