@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo
 
 from .backend import BackendConfig
 from .errors import ConfigError, PluginError
@@ -228,6 +228,15 @@ def _build_stores(where: str, tables: dict[str, dict[str, Any]], root: Path, reg
         except ValidationError as err:
             raise ConfigError(f"config {where}: store {name!r}: {_first_error(err)}") from err
     return stores
+
+
+def path_from_config(value: Path | None, info: ValidationInfo) -> Path | None:
+    """Field validator body for paths in a config table: relative paths are relative to the
+    config file's folder (passed in the validation context as ``root``), not to the cwd."""
+    root = (info.context or {}).get("root")
+    if value is not None and root is not None and not value.is_absolute():
+        return Path(root) / value
+    return value
 
 
 def _resolve(root: Path, value: str) -> Path:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from bctrace.backend import BackendConfig
+from bctrace.config import path_from_config
 
 
 @dataclass(frozen=True)
@@ -174,10 +175,7 @@ class EvmConfig(BackendConfig):
     @field_validator("keystore")
     @classmethod
     def _relative_to_config(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        root = (info.context or {}).get("root")
-        if value is not None and root is not None and not value.is_absolute():
-            return Path(root) / value
-        return value
+        return path_from_config(value, info)
 
     @model_validator(mode="after")
     def _consistent(self) -> EvmConfig:

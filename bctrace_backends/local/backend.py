@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import Field, ValidationInfo, field_validator
 
 from bctrace.backend import BackendConfig, ChainBackend
+from bctrace.config import path_from_config
 from bctrace.bundle import AnchorReceipt
 from bctrace.errors import ChainIdMismatch, ChainUnreachable
 from bctrace.hexutil import to_0x
@@ -25,10 +26,7 @@ class LocalConfig(BackendConfig):
     @field_validator("path")
     @classmethod
     def _relative_to_config(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        root = (info.context or {}).get("root")
-        if value is not None and root is not None and not value.is_absolute():
-            return Path(root) / value
-        return value
+        return path_from_config(value, info)
 
 
 class LocalBackend(ChainBackend):

@@ -17,7 +17,7 @@ from ..run import Run, current_run, start_run
 if TYPE_CHECKING:
     from ...tracer import FlushResult, Tracer
 
-__all__ = ["RunBinding", "require_run"]
+__all__ = ["BoundCallback", "RunBinding", "require_run"]
 
 
 def require_run(run: Run | None) -> Run:
@@ -91,3 +91,35 @@ class RunBinding:
                 self._own_tracer.close()
                 self._own_tracer = None
 
+
+
+class BoundCallback:
+    """What the framework callbacks share: their options and the run they log to.
+
+    Mixed in before the framework's own callback base class
+    (``class BctraceCallback(BoundCallback, pl.Callback)``).
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        tracer: Tracer | None = None,
+        run: Run | None = None,
+        checkpoints: bool = False,
+        flush: bool = False,
+        **run_kwargs: Any,
+    ) -> None:
+        self.name = name
+        self.checkpoints = checkpoints
+        self._binding = RunBinding(run=run, tracer=tracer, flush=flush, **run_kwargs)
+
+    @property
+    def run(self) -> Run | None:
+        """The run of the current (or last) training session."""
+        return self._binding.run
+
+    @property
+    def flushed(self) -> FlushResult | None:
+        """What the last ``flush=True`` anchored."""
+        return self._binding.flushed

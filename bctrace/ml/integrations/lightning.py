@@ -25,10 +25,9 @@ except ImportError:  # the standalone ``pytorch_lightning`` distribution
     import pytorch_lightning as pl  # type: ignore[no-redef]
 
 from ..run import current_run
-from ._binding import RunBinding
+from ._binding import BoundCallback
 
 if TYPE_CHECKING:
-    from ...tracer import FlushResult, Tracer
     from ..run import Run
 
 __all__ = ["BctraceCallback"]
@@ -41,7 +40,7 @@ TRAINER_SETTINGS = (
 determinism switches are in the run's ``randomness`` section, captured by the core.)"""
 
 
-class BctraceCallback(pl.Callback):
+class BctraceCallback(BoundCallback, pl.Callback):
     """Record ``Trainer.fit`` as an ML run; see the module docstring.
 
     :param name: the run's name (default: the LightningModule's class name).
@@ -54,30 +53,6 @@ class BctraceCallback(pl.Callback):
         to cover initialisation too, call :func:`bctrace.ml.seed_everything` (or open the run
         with ``tracer.run(..., seed=...)``) before building the model.
     """
-
-    def __init__(
-        self,
-        name: str | None = None,
-        *,
-        tracer: Tracer | None = None,
-        run: Run | None = None,
-        checkpoints: bool = False,
-        flush: bool = False,
-        **run_kwargs: Any,
-    ) -> None:
-        self.name = name
-        self.checkpoints = checkpoints
-        self._binding = RunBinding(run=run, tracer=tracer, flush=flush, **run_kwargs)
-
-    @property
-    def run(self) -> Run | None:
-        """The run of the current (or last) fit."""
-        return self._binding.run
-
-    @property
-    def flushed(self) -> FlushResult | None:
-        """What the last ``flush=True`` anchored."""
-        return self._binding.flushed
 
     # -- hooks ------------------------------------------------------------------------------
 

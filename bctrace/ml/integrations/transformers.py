@@ -24,16 +24,15 @@ from typing import TYPE_CHECKING, Any
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
-from ._binding import RunBinding
+from ._binding import BoundCallback
 
 if TYPE_CHECKING:
-    from ...tracer import FlushResult, Tracer
     from ..run import Run
 
 __all__ = ["BctraceCallback"]
 
 
-class BctraceCallback(TrainerCallback):
+class BctraceCallback(BoundCallback, TrainerCallback):
     """Record ``Trainer.train`` as an ML run; see the module docstring.
 
     :param name: the run's name (default: the model's class name).
@@ -43,30 +42,6 @@ class BctraceCallback(TrainerCallback):
     :param flush: anchor right after ending a run opened here.
     :param run_kwargs: for a run opened here (``seed``, ``tags``, ``bundle_dir``, ``params``...).
     """
-
-    def __init__(
-        self,
-        name: str | None = None,
-        *,
-        tracer: Tracer | None = None,
-        run: Run | None = None,
-        checkpoints: bool = False,
-        flush: bool = False,
-        **run_kwargs: Any,
-    ) -> None:
-        self.name = name
-        self.checkpoints = checkpoints
-        self._binding = RunBinding(run=run, tracer=tracer, flush=flush, **run_kwargs)
-
-    @property
-    def run(self) -> Run | None:
-        """The run of the current (or last) training."""
-        return self._binding.run
-
-    @property
-    def flushed(self) -> FlushResult | None:
-        """What the last ``flush=True`` anchored."""
-        return self._binding.flushed
 
     def on_train_begin(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, model: Any = None, **kwargs: Any) -> None:
         if not state.is_world_process_zero:
