@@ -259,9 +259,12 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--policy", default="all", show_default=True, help="all, any, or a number k of chains that must confirm.")
 @click.option("--chain", "chains", multiple=True, help="Check these configured chains (default: every anchor in the bundle).")
+@click.option("--rpc", "rpc", multiple=True, metavar="CHAIN_ID=URL",
+              help="Check the anchor on this endpoint, no config needed; repeat to ask several providers.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def verify(ctx: click.Context, targets: tuple[str, ...], policy: str, chains: tuple[str, ...], as_json: bool) -> None:
+def verify(ctx: click.Context, targets: tuple[str, ...], policy: str, chains: tuple[str, ...], rpc: tuple[str, ...],
+           as_json: bool) -> None:
     """Verify stamped files/folders (their bundle sits beside them) or bundle files.
 
     Exit 0 verified, 1 not verified, 2 usage/config error, 3 a chain could not be reached.
@@ -271,12 +274,13 @@ def verify(ctx: click.Context, targets: tuple[str, ...], policy: str, chains: tu
 
     tracer = open_tracer(ctx)
     pol = parse_policy(policy)
+    endpoints = [_parse_rpc(spec) for spec in rpc]
     results: list[dict[str, Any]] = []
     codes: list[int] = []
     bundles: list[ProofBundle] = []
     for target in targets:
         try:
-            report = tracer.verify(target, chains=list(chains) or None, policy=pol, raise_on_failure=False)
+            report = tracer.verify(target, chains=list(chains) or None, policy=pol, raise_on_failure=False, rpc=endpoints)
         except BctraceError as err:
             results.append({"target": target, "verified": False, "error": " ".join(str(err).split())})
             codes.append(err.exit_code)
@@ -306,6 +310,13 @@ def verify(ctx: click.Context, targets: tuple[str, ...], policy: str, chains: tu
         for entry in results:
             _print_verification(entry)
     ctx.exit(code)
+
+
+def _parse_rpc(spec: str) -> tuple[int, str]:
+    chain_id, sep, url = spec.partition("=")
+    if not sep or not chain_id.strip().isdigit() or "://" not in url:
+        raise UsageError(f"--rpc {spec!r} must be CHAIN_ID=URL, e.g. 1=https://rpc.example.org")
+    return int(chain_id), url.strip()
 
 
 def _worst(codes: list[int]) -> int:

@@ -304,22 +304,61 @@ class Tracer:
         chains: Iterable[str] | None = None,
         policy: Policy = "all",
         raise_on_failure: bool = True,
+        rpc: Sequence[tuple[int, str]] = (),
     ) -> VerificationReport:
         """Verify a bundle, a bundle file, or a stamped file/folder (its bundle sits beside it).
 
         For a stamped path the file's current hash is checked against the record first. Raises
         a :class:`~bctrace.errors.VerificationError` naming what failed; with
         ``raise_on_failure=False`` a policy miss is returned in the report instead.
+
+        :param rpc: ``(chain_id, url)`` endpoints to check the anchor on without any config:
+            each is asked on its own (the contract comes from the bundle's receipt), so giving
+            two providers of one chain means not trusting either alone.
         """
         bundle, source, subject_path = self._resolve_bundle(target)
         if subject_path is not None:
             self._check_stamped(bundle, subject_path, source)
-        report = verify_bundle(bundle, self.backends(), chains=chains, policy=policy, source=source)
+        backends = self.backends()
+        if rpc:
+            endpoints = self._endpoint_backends(bundle, rpc)
+            backends = {**backends, **endpoints}
+            chains = [*(chains or ()), *endpoints]
+        try:
+            report = verify_bundle(bundle, backends, chains=chains, policy=policy, source=source)
+        finally:
+            for name in set(backends) - set(self._backends):
+                backends[name].close()
         if subject_path is not None:
             report.subject_checked.append(str(subject_path))
         if raise_on_failure and not report.ok:
             raise report.failure()
         return report
+
+    def _endpoint_backends(self, bundle: ProofBundle, rpc: Sequence[tuple[int, str]]) -> dict[str, ChainBackend]:
+        """Backends for ad-hoc endpoints, built like the anchoring chain's backend."""
+        from urllib.parse import urlsplit
+
+        from pydantic import ValidationError
+
+        out: dict[str, ChainBackend] = {}
+        for chain_id, url in rpc:
+            receipt = next((a for a in bundle.anchors if a.chain_id == chain_id), None)
+            if receipt is None:
+                raise UsageError(f"--rpc {chain_id}=…: the bundle has no anchor on chain id {chain_id}")
+            kind = receipt.backend if receipt.backend in self._registry else "evm"
+            cls = self._registry.get(kind)
+            host = urlsplit(url).hostname or "endpoint"
+            port = urlsplit(url).port
+            name = f"{chain_id}@{host}" + (f":{port}" if port else "")
+            try:
+                cfg = cls.config_model.model_validate(
+                    {"backend": kind, "rpc_url": url, "chain_id": chain_id, "contract": receipt.contract}
+                )
+            except ValidationError as err:
+                raise UsageError(f"--rpc {chain_id}=…: {_one_line(err.errors()[0]['msg'])}") from None
+            out[name] = cls(name, cfg, state_dir=self.config.state_dir)
+        return out
 
     def verify_trace(self, bundles: Sequence[ProofBundle]) -> None:
         """Check that the given steps of a trace link into an unbroken hash chain from step 0."""

@@ -230,8 +230,13 @@ def _backend_for(anchor: AnchorReceipt, backends: Mapping[str, ChainBackend]) ->
 
 
 def _claim_for(anchors: list[AnchorReceipt], backend: ChainBackend) -> AnchorReceipt | None:
+    """The bundle's receipt for a chain named by the verifier: same name, else same chain id."""
     for anchor in anchors:
         if anchor.chain == backend.chain:
+            return anchor
+    configured = backend.configured_chain_id
+    for anchor in anchors:
+        if configured is not None and anchor.chain_id == configured:
             return anchor
     return None
 
