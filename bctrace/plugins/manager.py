@@ -28,30 +28,56 @@ T = TypeVar("T")
 
 
 class Registry(Generic[T]):
-    """Name -> class, filled by a registrar hook. Registering a name twice is an error."""
+    """Name -> class, filled by a registrar hook. Registering a name twice is an error.
+
+    A plugin may register a class, or an import reference ``"package.module:Class"`` that is
+    imported only when the name is used: registering then costs nothing, and a backend whose
+    optional dependencies are not installed fails with one clear line only when chosen.
+    """
 
     kind = "plugin"
 
     def __init__(self) -> None:
-        self._classes: dict[str, type[T]] = {}
+        self._entries: dict[str, type[T] | str] = {}
+        self._extras: dict[str, str] = {}
 
-    def add(self, name: str, cls: type[T]) -> None:
-        if name in self._classes and self._classes[name] is not cls:
-            raise PluginError(f"{self.kind} {name!r} is registered twice ({self._classes[name].__module__} and {cls.__module__})")
-        self._classes[name] = cls
+    def add(self, name: str, cls: type[T] | str, *, extra: str | None = None) -> None:
+        """Register ``cls`` under ``name``; ``extra`` names the pip extra that provides its
+        dependencies (shown when importing a lazy reference fails)."""
+        known = self._entries.get(name)
+        if known is not None and known != cls:
+            raise PluginError(f"{self.kind} {name!r} is registered twice ({_where(known)} and {_where(cls)})")
+        self._entries[name] = cls
+        if extra:
+            self._extras[name] = extra
 
     def get(self, name: str) -> type[T]:
         try:
-            return self._classes[name]
+            entry = self._entries[name]
         except KeyError:
-            known = ", ".join(sorted(self._classes)) or "none"
+            known = ", ".join(sorted(self._entries)) or "none"
             raise PluginError(f"unknown {self.kind} {name!r} (known: {known})") from None
+        if isinstance(entry, str):
+            entry = self._entries[name] = self._load(name, entry)
+        return entry
+
+    def _load(self, name: str, ref: str) -> type[T]:
+        module_name, _, attr = ref.partition(":")
+        try:
+            return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+        except ImportError as err:
+            hint = f" (install it with: pip install 'bctrace[{self._extras[name]}]')" if name in self._extras else ""
+            raise PluginError(f"{self.kind} {name!r} needs a package that is not installed: {err}{hint}") from err
 
     def names(self) -> list[str]:
-        return sorted(self._classes)
+        return sorted(self._entries)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._classes
+        return name in self._entries
+
+
+def _where(entry: object) -> str:
+    return entry.partition(":")[0] if isinstance(entry, str) else str(getattr(entry, "__module__", entry))
 
 
 class BackendRegistry(Registry[Any]):

@@ -18,9 +18,7 @@ if TYPE_CHECKING:
 
 @hookimpl
 def bctrace_register_backends(registry: BackendRegistry) -> None:
-    from .backend import EvmBackend
-
-    registry.add("evm", EvmBackend)
+    registry.add("evm", "bctrace_backends.evm.backend:EvmBackend", extra="evm")
 
 
 @hookimpl

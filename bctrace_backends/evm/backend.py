@@ -92,8 +92,12 @@ class EvmBackend(ChainBackend):
     @property
     def client(self) -> EvmClient:
         if self._client is None:
-            from .client import EvmClient
-
+            try:
+                from .client import EvmClient
+            except ImportError as err:
+                raise ChainMisconfigured(
+                    self.chain, f"the {self.name} backend needs web3, which is not installed ({err.name}): pip install 'bctrace[evm]'"
+                ) from err
             self._client = EvmClient(self.chain, self.config)
         return self._client
 

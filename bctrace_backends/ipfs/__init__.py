@@ -15,9 +15,7 @@ if TYPE_CHECKING:
 
 @hookimpl
 def bctrace_register_stores(registry: StoreRegistry) -> None:
-    from .store import IpfsStore
-
-    registry.add("ipfs", IpfsStore)
+    registry.add("ipfs", "bctrace_backends.ipfs.store:IpfsStore", extra="ipfs")
 
 
 @hookimpl

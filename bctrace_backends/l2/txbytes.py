@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import rlp
-
 
 def _address(value: str | None) -> bytes:
     return bytes.fromhex(value[2:]) if value else b""
@@ -24,6 +22,8 @@ def _data(value: bytes | str) -> bytes:
 
 def unsigned_tx_bytes(tx: dict[str, Any]) -> bytes:
     """Serialize a transaction dict (web3 field names) without its signature."""
+    import rlp  # comes with the evm extra; not needed to register the backend
+
     to, value, data = _address(tx.get("to")), int(tx.get("value", 0)), _data(tx.get("data", b""))
     if "maxFeePerGas" in tx:
         fields = [tx["chainId"], tx["nonce"], tx["maxPriorityFeePerGas"], tx["maxFeePerGas"], tx["gas"], to, value, data, []]

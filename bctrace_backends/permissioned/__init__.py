@@ -21,10 +21,8 @@ if TYPE_CHECKING:
 
 @hookimpl
 def bctrace_register_backends(registry: BackendRegistry) -> None:
-    from .backend import BesuBackend, QuorumBackend
-
-    registry.add("besu", BesuBackend)
-    registry.add("quorum", QuorumBackend)
+    registry.add("besu", "bctrace_backends.permissioned.backend:BesuBackend", extra="evm")
+    registry.add("quorum", "bctrace_backends.permissioned.backend:QuorumBackend", extra="evm")
 
 
 @hookimpl
