@@ -19,7 +19,6 @@ import click
 
 from bctrace.errors import BctraceError, UsageError
 
-DEVNET_KEY_ENV = "BCTRACE_DEVNET_KEY"
 
 
 @click.command()
@@ -50,7 +49,7 @@ def deploy(ctx: click.Context, chain: str, restricted: bool, as_json: bool) -> N
     if backend.config.contract and backend.config.contract.lower() != done.address.lower():
         click.echo(f"This replaces contract {backend.config.contract}; anchors made there stay there.")
     if restricted:
-        click.echo(f"Writer allowlist on: only {backend.client.account.address} (the owner) may anchor; "
+        click.echo(f"Writer allowlist on: only {backend.client.sender} (the owner) may anchor; "
                    f"add writers with `bctrace allow --chain {chain} ADDRESS`.")
     click.echo(f"Add this line to [chains.{chain}] in {tracer.config.describe_source()}:\n\n    {done.config_line()}\n")
 
@@ -65,8 +64,11 @@ def deploy(ctx: click.Context, chain: str, restricted: bool, as_json: bool) -> N
 @click.option("--no-local", is_flag=True, help="Anchor only on the devnet chains, not on the local ledger too.")
 def devnet(chain_ids: tuple[int, ...], free_gas: bool, out: Path, force: bool, no_local: bool) -> None:
     """Start local anvil chains with the registry deployed, write a config for them, and keep
-    them running until Ctrl-C (or SIGTERM), which stops them."""
-    from eth_account import Account
+    them running until Ctrl-C (or SIGTERM), which stops them.
+
+    No private key is made or stored: the chains impersonate a random, funded account
+    (``node_account`` in the config), so transactions are sent unsigned to the node."""
+    from eth_utils import to_checksum_address
 
     from .anvil import AnvilError, start_anvil
     from .client import EvmClient
@@ -78,12 +80,7 @@ def devnet(chain_ids: tuple[int, ...], free_gas: bool, out: Path, force: bool, n
         raise UsageError(f"{out} exists; pass --force to overwrite it or --config to write another file")
     state = out.resolve().parent / ".bctrace" / "devnet"
     state.mkdir(parents=True, exist_ok=True)
-    account = Account.create()
-    key_file = state / "key"
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(account.key.to_0x_hex() + "\n")
-    os.environ[DEVNET_KEY_ENV] = account.key.to_0x_hex()  # for deploying from this process only
+    sender = to_checksum_address(os.urandom(20))
 
     nodes = []
     stop, previous = _install_stop_handler()
@@ -91,25 +88,24 @@ def devnet(chain_ids: tuple[int, ...], free_gas: bool, out: Path, force: bool, n
         chains: dict[str, dict[str, Any]] = {}
         for chain_id in ids:
             try:
-                node = start_anvil(chain_id, free_gas=free_gas, log_dir=state)
+                node = start_anvil(chain_id, free_gas=free_gas, log_dir=state, extra_args=("--auto-impersonate",))
             except AnvilError as err:
                 raise UsageError(f"devnet chain id {chain_id}: {err}") from err
             nodes.append(node)
-            node.fund(account.address)
+            node.fund(sender)
             name = f"devnet-{chain_id}"
-            table: dict[str, Any] = {"backend": "evm", "rpc_url": node.url, "chain_id": chain_id, "key": f"env:{DEVNET_KEY_ENV}"}
+            table: dict[str, Any] = {"backend": "evm", "rpc_url": node.url, "chain_id": chain_id, "node_account": sender}
             if free_gas:
                 table["gas_price"] = 0
             done = deploy_registry(EvmClient(name, EvmConfig.model_validate(table)))
             chains[name] = {**table, "contract": done.address}
             click.echo(f"chain {name}: {node.url} (pid {node.pid}), TraceRegistry at {done.address}")
-        out.write_text(_devnet_toml(chains, key_file, with_local=not no_local), encoding="utf-8")
+        out.write_text(_devnet_toml(chains, with_local=not no_local), encoding="utf-8")
         (state / "devnet.json").write_text(
             json.dumps({"config": str(out.resolve()), "nodes": [{"chain": n, "url": c["rpc_url"], "pid": node.pid}
                                                                for (n, c), node in zip(chains.items(), nodes)]}, indent=2)
         )
         click.echo(f"\nWrote {out}. In another terminal:\n\n"
-                   f"    export {DEVNET_KEY_ENV}=\"$(cat {key_file})\"\n"
                    f"    bctrace --config {out} stamp README.md\n"
                    f"    bctrace --config {out} verify README.md\n\n"
                    "devnet ready; press Ctrl-C to stop the chains (their anchors vanish with them).", )
@@ -143,12 +139,12 @@ def _install_stop_handler() -> tuple[dict[str, bool], dict[int, Any]]:
     return flag, previous
 
 
-def _devnet_toml(chains: dict[str, dict[str, Any]], key_file: Path, *, with_local: bool) -> str:
+def _devnet_toml(chains: dict[str, dict[str, Any]], *, with_local: bool) -> str:
     names = (["local"] if with_local else []) + list(chains)
     lines = [
         f"# Written by `bctrace devnet` on {datetime.now(timezone.utc):%Y-%m-%d %H:%M:%SZ}.",
         "# The chains run while that command runs; Ctrl-C stops them and their anchors are gone.",
-        f"# Signing key (a throwaway account funded on each devnet chain): export {DEVNET_KEY_ENV}=\"$(cat {key_file})\"",
+        "# node_account: a funded account the devnet nodes impersonate (no private key exists for it).",
         'state_dir = ".bctrace"',
         f"default_chains = {json.dumps(names)}",
         "",

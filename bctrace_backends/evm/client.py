@@ -130,6 +130,11 @@ class EvmClient:
             self._account = load_account(self.chain, self.config)
         return self._account
 
+    @property
+    def sender(self) -> str:
+        """The address that sends this chain's transactions (the node's account, or our key's)."""
+        return self.config.node_account or self.account.address
+
     @contextmanager
     def errors(self, doing: str, *, writing: bool = False) -> Iterator[None]:
         """Turn library errors into one-line ChainErrors naming the chain and what was being done."""
@@ -148,7 +153,7 @@ class EvmClient:
         except Web3RPCError as err:
             message = _rpc_message(err)
             if "insufficient funds" in message.lower():
-                who = self._account.address if self._account else "the signer"
+                who = self.config.node_account or (self._account.address if self._account else "the signer")
                 raise AnchorFailed(self.chain, f"insufficient funds in {who} to pay for gas while {doing}") from err
             raise failed(self.chain, f"the node refused {doing}: {message}") from err
         except (Web3Exception, requests.RequestException, ValueError) as err:
@@ -243,6 +248,8 @@ class EvmClient:
     def estimate_sender(self) -> str:
         """Who estimates are made for: the signer when its key is at hand (``key = "env:VAR"``),
         else the zero address, because an estimate must never prompt for a keystore password."""
+        if self.config.node_account:
+            return self.config.node_account
         if self._account is None and self.config.key:
             try:
                 return self.account.address
@@ -275,7 +282,7 @@ class EvmClient:
         estimate already shows the contract refusing.
         """
         w3 = self.w3
-        sender = self.account.address
+        sender = self.sender
         with self.errors(f"preparing {what}", writing=True):
             tx: dict[str, Any] = {"chainId": self.config.required_chain_id, "from": sender, "value": 0, "data": data}
             if to is not None:
@@ -293,6 +300,10 @@ class EvmClient:
             # "latest", not "pending": after a timed-out flush the retry re-uses the stuck
             # transaction's nonce, so it replaces it (if fees rose) instead of queueing behind it.
             tx["nonce"] = w3.eth.get_transaction_count(sender, "latest")
+        if self.config.node_account:
+            with self.errors(f"sending {what} from the node's account {sender}", writing=True):
+                tx_hash = w3.eth.send_transaction(tx)  # type: ignore[arg-type]
+            return self._confirmed(w3, tx_hash, what)
         signed = self.account.sign_transaction({k: v for k, v in tx.items() if k != "from"})
         with self.errors(f"sending {what}", writing=True):
             try:
@@ -309,6 +320,9 @@ class EvmClient:
                     ) from err
                 else:
                     raise
+        return self._confirmed(w3, tx_hash, what)
+
+    def _confirmed(self, w3: Web3, tx_hash: bytes, what: str) -> dict[str, Any]:
         receipt = self._wait(w3, tx_hash, what)
         if receipt["status"] != 1:
             raise AnchorFailed(

@@ -117,6 +117,10 @@ class EvmConfig(BackendConfig):
     """Encrypted keystore JSON (Web3 Secret Storage), relative to the config file."""
     password: str | None = None
     """``"env:VAR"`` holding the keystore password; prompted for on a terminal when unset."""
+    node_account: str | None = None
+    """An account the node itself holds and unlocks (an anvil devnet with impersonation, a
+    permissioned node behind EthSigner or clef): transactions are sent with
+    ``eth_sendTransaction`` and no key ever passes through bctrace."""
 
     confirmations: int | None = Field(default=None, ge=1)
     """Blocks (counting the receipt's own) before an anchor is accepted; preset or 1 by default."""
@@ -165,7 +169,7 @@ class EvmConfig(BackendConfig):
             raise ValueError(f"unknown preset {value!r} (known: {', '.join(cls.presets)})")
         return value
 
-    @field_validator("contract")
+    @field_validator("contract", "node_account")
     @classmethod
     def _address(cls, value: str | None) -> str | None:
         if value is not None and not _ADDRESS.match(value):
@@ -179,8 +183,8 @@ class EvmConfig(BackendConfig):
 
     @model_validator(mode="after")
     def _consistent(self) -> EvmConfig:
-        if self.key and self.keystore:
-            raise ValueError("set either key or keystore, not both")
+        if sum(bool(x) for x in (self.key, self.keystore, self.node_account)) > 1:
+            raise ValueError("set only one signer: key, keystore or node_account")
         if self.password and not self.keystore:
             raise ValueError("password is only used with keystore")
         if self.gas_price is not None and (self.max_fee_per_gas is not None or self.priority_fee_per_gas is not None):
@@ -234,4 +238,4 @@ class EvmConfig(BackendConfig):
 
     @property
     def has_signer(self) -> bool:
-        return bool(self.key or self.keystore)
+        return bool(self.key or self.keystore or self.node_account)

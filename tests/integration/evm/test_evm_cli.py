@@ -70,13 +70,12 @@ def test_devnet_starts_chains_writes_config_and_stops_them(anvil_binary, tmp_pat
         pids = [n["pid"] for n in state["nodes"]]
         assert len(pids) == 2 and all(_alive(p) for p in pids)
         config = (tmp_path / "bctrace.toml").read_text()
-        assert 'key = "env:BCTRACE_DEVNET_KEY"' in config
-        key = (tmp_path / ".bctrace" / "devnet" / "key").read_text().strip()
-        assert key not in config and key not in "".join(lines)
-        assert (tmp_path / ".bctrace" / "devnet" / "key").stat().st_mode & 0o077 == 0
+        # no private key is made at all: the nodes impersonate a funded account
+        assert "node_account = " in config and "key =" not in config and "keystore" not in config
+        assert sorted(p.name for p in (tmp_path / ".bctrace" / "devnet").iterdir() if not p.name.endswith(".log")) == ["devnet.json"]
 
         (tmp_path / "a.txt").write_text("devnet\n")
-        run_env = {**env, "BCTRACE_DEVNET_KEY": key}
+        run_env = env
         stamped = subprocess.run([*bctrace, "stamp", "a.txt"], cwd=tmp_path, env=run_env, capture_output=True, text=True, timeout=60)
         assert stamped.returncode == 0, stamped.stderr
         verified = subprocess.run([*bctrace, "verify", "a.txt", "--json"], cwd=tmp_path, env=run_env, capture_output=True, text=True, timeout=60)

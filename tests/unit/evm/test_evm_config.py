@@ -84,8 +84,13 @@ def test_plaintext_key_in_config_file_gives_one_line_config_error(tmp_path: Path
 
 
 def test_signer_fields():
-    with pytest.raises(ValidationError, match="either key or keystore"):
+    with pytest.raises(ValidationError, match="only one signer"):
         EvmConfig(rpc_url="https://x", chain_id=1, key="env:A", keystore="k.json")
+    with pytest.raises(ValidationError, match="only one signer"):
+        EvmConfig(rpc_url="https://x", chain_id=1, key="env:A", node_account="0x" + "11" * 20)
+    with pytest.raises(ValidationError, match="20-byte address"):
+        EvmConfig(rpc_url="https://x", chain_id=1, node_account="0x1234")
+    assert EvmConfig(rpc_url="https://x", chain_id=1, node_account="0x" + "11" * 20).has_signer
     with pytest.raises(ValidationError, match="only used with keystore"):
         EvmConfig(rpc_url="https://x", chain_id=1, key="env:A", password="env:B")
     with pytest.raises(ValidationError):
