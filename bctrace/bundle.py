@@ -21,7 +21,7 @@ from .errors import BundleError
 from .hexutil import Hex32, from_0x
 from .merkle import FORMAT
 
-BUNDLE_VERSION = 1
+BUNDLE_VERSION: Literal[1] = 1
 BUNDLE_SUFFIX = ".bctrace.json"
 
 

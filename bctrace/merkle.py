@@ -14,12 +14,13 @@ eth-hash/pycryptodome for 32-byte inputs, which matters for 100,000-leaf batches
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 import sha3
 
 from .hexutil import to_0x
 
-FORMAT = "oz-standard-v1"
+FORMAT: Final = "oz-standard-v1"
 
 
 def keccak256(data: bytes) -> bytes:

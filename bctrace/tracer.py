@@ -403,5 +403,5 @@ def _json(text: str) -> dict[str, Any]:
     return json.loads(text)
 
 
-def _one_line(err: BaseException) -> str:
+def _one_line(err: BaseException | str) -> str:
     return " ".join(str(err).split())

@@ -189,9 +189,8 @@ def verify_bundle(
         for name in chains:
             if name not in backends:
                 raise UsageError(f"chain {name!r} is not configured (configured: {', '.join(backends) or 'none'})")
-            backend = backends[name]
-            claimed = _claim_for(bundle.anchors, backend)
-            report.chains.append(check_chain(backend, root, claimed))
+            named = backends[name]
+            report.chains.append(check_chain(named, root, _claim_for(bundle.anchors, named)))
         return report
     for anchor in bundle.anchors:
         backend = _backend_for(anchor, backends)
