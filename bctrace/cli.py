@@ -119,11 +119,12 @@ def _when(ts: int | None) -> str:
 @click.option("--cid", is_flag=True, help="Also compute the IPFS CID (in the same read).")
 @click.option("--blake3", is_flag=True, help="Also compute BLAKE3 (in the same read).")
 @click.option("--git", "git_state", is_flag=True, help="PATH is a git repository: record its state (commit, tree, diff).")
+@click.option("--sign", is_flag=True, default=None, help="Sign with the [signer] key: proof of authorship (address + anchor time).")
 @click.option("--no-flush", is_flag=True, help="Only queue the records; anchor later with `bctrace flush`.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def stamp(ctx: click.Context, paths: tuple[str, ...], kind: str | None, trace_id: str | None, store: str | None,
-          cid: bool, blake3: bool, git_state: bool, no_flush: bool, as_json: bool) -> None:
+          cid: bool, blake3: bool, git_state: bool, sign: bool | None, no_flush: bool, as_json: bool) -> None:
     """Hash files, folders or stdin text (`-`) and anchor them; each gets PATH.bctrace.json."""
     tracer = open_tracer(ctx)
     for p in paths:
@@ -138,21 +139,23 @@ def stamp(ctx: click.Context, paths: tuple[str, ...], kind: str | None, trace_id
         elif p == "-":
             text = sys.stdin.read()
             recorded.append(tracer.stamp_text(text, kind=kind or "text", trace=trace_id,
-                                              bundle_dir=tracer.config.state_dir / "bundles"))
+                                              bundle_dir=tracer.config.state_dir / "bundles", sign=sign))
         else:
             recorded.append(tracer.stamp(p, kind=kind, trace=trace_id, store=store, cid=cid, blake3=blake3,
-                                         progress=not as_json and sys.stderr.isatty()))
+                                         progress=not as_json and sys.stderr.isatty(), sign=sign))
     result = None if no_flush else tracer.flush()
     rows = [
         {"path": p, "digest": r.digest_hex, "bundle": str(r.bundle_path) if r.bundle_path else None,
-         "subject": r.record.subjects[0].sha256 if r.record.subjects else None}
+         "subject": r.record.subjects[0].sha256 if r.record.subjects else None,
+         "signed_by": r.record.author if r.record.signature else None}
         for p, r in zip(paths, recorded)
     ]
     if as_json:
         emit_json({"stamped": rows, "flush": result.batches if result else None})
         return
     for row in rows:
-        click.echo(f"{row['path']}: sha256 {row['subject']}  record {row['digest']}")
+        click.echo(f"{row['path']}: sha256 {row['subject']}  record {row['digest']}"
+                   + (f"  signed by {row['signed_by']}" if row["signed_by"] else ""))
         if not no_flush:
             click.echo(f"  bundle {row['bundle']}")
     if result:
@@ -167,17 +170,18 @@ def stamp(ctx: click.Context, paths: tuple[str, ...], kind: str | None, trace_id
 @click.option("--trace", "trace_id", help="Append to this trace (hash-chained to its last step).")
 @click.option("--author", help="Who makes this record (an address, a name).")
 @click.option("--salt", is_flag=True, help="Add a random salt so a guessable body cannot be confirmed by guessing.")
+@click.option("--sign", is_flag=True, default=None, help="Sign with the [signer] key (the author becomes its address).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the bundle (default: STATE_DIR/bundles).")
 @click.option("--flush", "do_flush", is_flag=True, help="Anchor right away.")
 @click.option("--output-json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def record(ctx: click.Context, kind: str, body: str, trace_id: str | None, author: str | None, salt: bool,
-           out_dir: Path | None, do_flush: bool, as_json: bool) -> None:
+           sign: bool | None, out_dir: Path | None, do_flush: bool, as_json: bool) -> None:
     """Record one step (any JSON body); it is anchored by the next flush."""
     tracer = open_tracer(ctx)
     data = _parse_json_body(body)
-    rec = tracer.record(kind, data, trace=trace_id, author=author, salt=salt,
+    rec = tracer.record(kind, data, trace=trace_id, author=author, salt=salt, sign=sign,
                         bundle_dir=out_dir or tracer.config.state_dir / "bundles")
     result = tracer.flush() if do_flush else None
     out = {"digest": rec.digest_hex, "trace": rec.record.trace, "seq": rec.record.seq, "bundle": str(rec.bundle_path),
@@ -330,7 +334,8 @@ def _worst(codes: list[int]) -> int:
 def _print_verification(entry: dict[str, Any]) -> None:
     chains = entry.get("chains") or []
     ok = "error" not in entry
-    click.echo(f"{'OK ' if ok else 'FAILED '}{entry['target']}" + (f": {entry['error']}" if not ok and not chains else ""))
+    signed = f" (signed by {entry['signed_by']})" if entry.get("signed_by") else ""
+    click.echo(f"{'OK ' if ok else 'FAILED '}{entry['target']}{signed}" + (f": {entry['error']}" if not ok and not chains else ""))
     if chains:
         _table(None, ["chain", "chain id", "status", "block", "time (UTC)", "confirmations", "tx / reason"],
                [[c["chain"], c.get("chain_id"), c["status"], c.get("block"), _when(c.get("timestamp")),
@@ -356,8 +361,15 @@ def show(bundle_path: Path, as_json: bool) -> None:
     rec = bundle.record
     click.echo(f"bundle   {bundle_path}")
     click.echo(f"record   kind {rec.get('kind')}, trace {rec.get('trace')} step {rec.get('seq', 0)}, created {rec.get('created')}")
-    if rec.get("author"):
-        click.echo(f"author   {rec['author']}")
+    if rec.get("signature"):
+        from .authorship import check_signature
+
+        try:
+            click.echo(f"author   {check_signature(rec, str(bundle_path))} (signature checks)")
+        except BctraceError as err:
+            click.echo(f"author   {rec.get('author')} (SIGNATURE INVALID: {err})")
+    elif rec.get("author"):
+        click.echo(f"author   {rec['author']} (unsigned)")
     for s in rec.get("subjects", []):
         size = f", {s['size']} bytes" if s.get("size") is not None else ""
         cid = f", cid {s['cid']}" if s.get("cid") else ""

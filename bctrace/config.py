@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo
 
+from .authorship import SignerConfig
 from .backend import BackendConfig
 from .errors import ConfigError, PluginError
 
@@ -39,6 +40,7 @@ class _TopLevel(BaseModel):
     default_chains: list[str] | None = None
     bundle_dir: str | None = None
     author: str | None = None
+    signer: dict[str, Any] | None = None
     chains: dict[str, dict[str, Any]] = {}
     stores: dict[str, dict[str, Any]] = {}
 
@@ -56,6 +58,8 @@ class Config:
     bundle_dir: Path | None = None
     """If set, every record's bundle is written here on flush (not only stamped files')."""
     author: str | None = None
+    signer: SignerConfig | None = None
+    """The ``[signer]`` table: the key that signs records (proof of authorship)."""
     source: Path | None = None
 
     def describe_source(self) -> str:
@@ -195,6 +199,15 @@ def _build(source: Path, table: dict[str, Any], registry: Any, store_registry: A
     for name in default_chains:
         if name not in chains:
             raise ConfigError(f"config {where}: default_chains names {name!r}, which is not a [chains.{name}] table")
+    signer = None
+    if top.signer is not None:
+        raw_signer = expand_env(top.signer, f"config {where}: signer")
+        try:
+            signer = SignerConfig.model_validate(raw_signer)
+        except ValidationError as err:
+            raise ConfigError(f"config {where}: signer: {_first_error(err)}") from err
+        if signer.keystore is not None and not signer.keystore.is_absolute():
+            signer = signer.model_copy(update={"keystore": root / signer.keystore})
     stores = {}
     if top.stores:
         stores = _build_stores(where, top.stores, root, store_registry)
@@ -208,6 +221,7 @@ def _build(source: Path, table: dict[str, Any], registry: Any, store_registry: A
         stores=stores,
         bundle_dir=bundle_dir,
         author=top.author,
+        signer=signer,
         source=source,
     )
 

@@ -107,6 +107,10 @@ class SubjectMismatch(VerificationError):
     """A file or folder no longer matches the hash recorded for it."""
 
 
+class SignatureInvalid(VerificationError):
+    """A signed record's signature does not recover to its author."""
+
+
 class ProofInvalid(VerificationError):
     """The Merkle proof does not lead from the record's digest to the root."""
 

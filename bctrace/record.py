@@ -57,6 +57,8 @@ class Record(BaseModel):
     body: dict[str, Any] = Field(default_factory=dict)
     salt: str | None = None
     """Random hex that makes the digest of a short, guessable body unguessable."""
+    signature: str | None = None
+    """The author's EIP-191 signature of the record without this field (:mod:`bctrace.authorship`)."""
 
     @field_validator("created")
     @classmethod

@@ -15,6 +15,8 @@ from typing import Any
 
 import pluggy
 
+from .authorship import load_signer
+from .authorship import sign as sign_record
 from .backend import ChainBackend
 from .bundle import BUNDLE_SUFFIX, MerkleProofInfo, ProofBundle, bundle_path_for
 from .config import Config, load_config
@@ -76,6 +78,7 @@ class Tracer:
         self._registry = backend_registry(self.pm)
         self._backends: dict[str, ChainBackend] = {}
         self._outbox: Outbox | None = None
+        self._signing_account: Any = None
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str] | None = None, *, cwd: Path | None = None) -> Tracer:
@@ -124,6 +127,14 @@ class Tracer:
 
     # -- recording --------------------------------------------------------------------------
 
+    def _signer(self) -> Any:
+        """The ``[signer]`` account, loaded once (a keystore password is asked for once)."""
+        if self._signing_account is None:
+            if self.config.signer is None:
+                raise ConfigError("signing was asked for, but the config has no [signer] table (key = \"env:VAR\")")
+            self._signing_account = load_signer(self.config.signer)
+        return self._signing_account
+
     def batch(self) -> AbstractContextManager[None]:
         """Record many steps as one outbox transaction (much faster for bulk input).
 
@@ -148,6 +159,7 @@ class Tracer:
         bundle_path: str | os.PathLike[str] | None = None,
         bundle_dir: str | os.PathLike[str] | None = None,
         created: datetime | None = None,
+        sign: bool | None = None,
     ) -> Recorded:
         """Store one step durably (it is on disk when this returns) for the next flush.
 
@@ -156,8 +168,15 @@ class Tracer:
         :param bundle_path: where flush writes this record's bundle; without one (and without
             ``bundle_dir`` in the config) the bundle is produced on demand by :meth:`bundle`.
         :param bundle_dir: write the bundle into this folder as ``<digest>.bctrace.json``.
+        :param sign: sign the record with the ``[signer]`` key (proof of authorship); the
+            default is the signer's ``sign_all`` setting. The author becomes the key's address.
         """
         trace_id = trace or uuid.uuid4().hex
+        signer = self._signer() if (sign if sign is not None else bool(self.config.signer and self.config.signer.sign_all)) else None
+        if signer is not None:
+            if author and author.lower() != signer.address.lower():
+                raise UsageError(f"author {author} is not the signing key's address {signer.address}")
+            author = signer.address
         fields: dict[str, Any] = {
             "kind": kind,
             "trace": trace_id,
@@ -173,6 +192,8 @@ class Tracer:
         def build(seq: int, prev: bytes | None) -> tuple[bytes, bytes, str | None]:
             try:
                 rec = Record(seq=seq, prev=to_0x(prev) if prev else None, **fields)
+                if signer is not None:
+                    rec = rec.model_copy(update={"signature": sign_record(signer, rec.to_json_dict())})
                 canonical = rec.canonical_bytes()
             except ValueError as err:
                 raise UsageError(f"record of kind {kind!r}: {_one_line(err)}") from None
@@ -198,6 +219,7 @@ class Tracer:
         progress: bool = False,
         cid: bool = False,
         blake3: bool = False,
+        sign: bool | None = None,
     ) -> Recorded:
         """Hash a file or folder and record it; its bundle is written beside it on flush.
 
@@ -222,6 +244,7 @@ class Tracer:
             subjects=[subject],
             trace=trace,
             bundle_path=bundle_path or bundle_path_for(p),
+            sign=sign,
         )
 
     def stamp_text(self, text: str, *, kind: str = "text", name: str = "text", salt: bool = True, **kwargs: Any) -> Recorded:

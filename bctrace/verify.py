@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
+from .authorship import check_signature
 from .backend import ChainBackend
 from .bundle import AnchorReceipt, ProofBundle
 from .errors import (
@@ -72,6 +73,8 @@ class VerificationReport:
     policy: Policy
     chains: list[ChainCheck] = field(default_factory=list)
     subject_checked: list[str] = field(default_factory=list)
+    signed_by: str | None = None
+    """The author's address, when the record is signed and the signature checks."""
     bundle: ProofBundle | None = field(default=None, repr=False)
     """The bundle that was verified (for checks across bundles, such as trace continuity)."""
 
@@ -112,6 +115,7 @@ class VerificationReport:
             "root": self.root,
             "policy": self.policy,
             "verified": self.ok,
+            "signed_by": self.signed_by,
             "subjects": self.subject_checked,
             "chains": [c.to_dict() for c in self.chains],
         }
@@ -184,7 +188,8 @@ def verify_bundle(
         checked on the configured chain with the same name or, failing that, the same chain id.
     """
     root = check_offline(bundle, source)
-    report = VerificationReport(source=source, digest=bundle.digest, root=to_0x(root), policy=policy, bundle=bundle)
+    report = VerificationReport(source=source, digest=bundle.digest, root=to_0x(root), policy=policy, bundle=bundle,
+                                signed_by=check_signature(bundle.record, source))
     if chains is not None:
         for name in chains:
             if name not in backends:
