@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from .errors import ConfigError, SignatureInvalid
+from .errors import ConfigError, SignatureInvalid, UsageError
 from .record import canonical_bytes
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def check_signature(record_json: dict[str, Any], source: str = "record") -> str 
         from eth_account import Account
         from eth_account.messages import encode_defunct
     except ImportError as err:
-        raise SignatureInvalid(f"{source}: the record is signed; checking it needs eth-account: pip install 'bctrace[evm]'") from err
+        raise UsageError(f"{source}: the record is signed; checking it needs eth-account: pip install 'bctrace[evm]'") from err
     try:
         recovered = Account.recover_message(encode_defunct(primitive=unsigned_digest(record_json)), signature=signature)
     except Exception as err:  # malformed signatures raise assorted errors in eth-keys
