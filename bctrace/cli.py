@@ -215,12 +215,13 @@ def _parse_json_body(body: str) -> dict[str, Any]:
 
 @main.command()
 @click.option("--chain", "chains", multiple=True, help="Anchor on these chains only (default: default_chains).")
+@click.option("--drop-chain", "drop", multiple=True, help="Stop waiting for this chain in unfinished batches (it is gone for good).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
-def flush(ctx: click.Context, chains: tuple[str, ...], as_json: bool) -> None:
+def flush(ctx: click.Context, chains: tuple[str, ...], drop: tuple[str, ...], as_json: bool) -> None:
     """Anchor every pending record: one Merkle root, one anchor per chain."""
     tracer = open_tracer(ctx)
-    result = tracer.flush(list(chains) or None)
+    result = tracer.flush(list(chains) or None, drop_chains=drop)
     if as_json:
         emit_json({"batches": result.batches, "bundles": [str(b) for b in result.bundles]})
     else:

@@ -226,6 +226,17 @@ class Outbox:
         for digest, record, bundle_path in self._db.execute(sql + " ORDER BY id", (batch_id,)):
             yield StoredRecord(digest, record, bundle_path)
 
+    def drop_chain(self, chain: str) -> None:
+        """Stop open batches from waiting for ``chain``; a batch keeps at least one chain."""
+        with self._write() as db:
+            for batch_id, chains_json in db.execute("SELECT id, chains FROM batches WHERE done = 0").fetchall():
+                chains = json.loads(chains_json)
+                if chain not in chains:
+                    continue
+                if chains == [chain]:
+                    raise UsageError(f"batch {batch_id} is anchored on {chain!r} only; it cannot finish without it")
+                db.execute("UPDATE batches SET chains = ? WHERE id = ?", (json.dumps([c for c in chains if c != chain]), batch_id))
+
     def finish_batch(self, batch_id: int) -> None:
         with self._write() as db:
             db.execute("UPDATE batches SET done = 1 WHERE id = ?", (batch_id,))

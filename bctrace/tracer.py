@@ -4,6 +4,7 @@ verify and the chain backends chosen in the config."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import uuid
 from collections.abc import Iterable, Sequence
@@ -18,13 +19,14 @@ import pluggy
 from .authorship import load_signer
 from .authorship import sign as sign_record
 from .backend import ChainBackend
-from .bundle import BUNDLE_SUFFIX, MerkleProofInfo, ProofBundle, bundle_path_for
+from .bundle import BUNDLE_SUFFIX, AnchorReceipt, MerkleProofInfo, ProofBundle, bundle_path_for
 from .config import Config, load_config
 from .errors import ChainError, ChainsFailed, ConfigError, UsageError
 from .hexutil import to_0x
 from .outbox import Outbox
 from .plugins.manager import backend_registry, get_plugin_manager, store_registry
-from .record import Record, Subject, new_salt
+from .merkle import MerkleTree
+from .record import Record, Subject, new_salt, parse_digest
 from .verify import Policy, VerificationReport, verify_bundle, verify_trace
 
 __all__ = ["FlushResult", "Recorded", "Trace", "Tracer"]
@@ -256,18 +258,29 @@ class Tracer:
 
     # -- anchoring --------------------------------------------------------------------------
 
-    def flush(self, chains: Sequence[str] | None = None) -> FlushResult:
+    def flush(self, chains: Sequence[str] | None = None, *, drop_chains: Sequence[str] = ()) -> FlushResult:
         """Anchor everything pending: one Merkle tree, one anchor per chain, then bundles.
 
         Resumes a batch left open by an earlier failure first (same root, so nothing is anchored
         twice). If a chain fails, the receipts of the chains that succeeded are kept, the batch
         stays open, and a :class:`~bctrace.errors.ChainError` names the failed chain.
+
+        :param drop_chains: stop waiting for these chains in open batches (a chain that is gone
+            for good); the batches finish with the anchors they have.
         """
         targets = list(chains) if chains is not None else list(self.config.default_chains)
         for name in targets:
             self.backend(name)  # fail on an unknown chain before touching the outbox
+        for name in drop_chains:
+            self.outbox.drop_chain(name)
         result = FlushResult()
         while (batch := self.outbox.next_batch(targets)) is not None:
+            for name in batch.chains:
+                if name not in self.config.chains:
+                    raise ConfigError(
+                        f"batch {batch.id} waits for chain {name!r}, which is no longer configured: add it back, "
+                        f"or finish the batch without it with `bctrace flush --drop-chain {name}`"
+                    )
             stored = self.outbox.anchors(batch.id)
             failures: list[ChainError] = []
             for name in batch.chains:
@@ -285,12 +298,7 @@ class Tracer:
             receipts = [stored[name] for name in batch.chains]
             tree = self.outbox.tree(batch.id)
             for rec in self.outbox.batch_records(batch.id, with_bundle_path_only=self.config.bundle_dir is None):
-                bundle = ProofBundle(
-                    record=_json(rec.record_json),
-                    digest=to_0x(rec.digest),
-                    merkle=MerkleProofInfo(root=to_0x(batch.root), proof=[to_0x(p) for p in tree.proof(rec.digest)]),
-                    anchors=receipts,
-                )
+                bundle = _make_bundle(rec.record_json, rec.digest, batch.root, tree, receipts)
                 target = Path(rec.bundle_path) if rec.bundle_path else self.config.bundle_dir / (to_0x(rec.digest) + BUNDLE_SUFFIX)  # type: ignore[operator]
                 result.bundles.append(bundle.write(target))
             self.outbox.finish_batch(batch.id)
@@ -306,17 +314,16 @@ class Tracer:
 
     def bundle(self, digest: bytes | str) -> ProofBundle:
         """The proof bundle of an anchored record in this project's outbox."""
-        raw = bytes.fromhex(digest[2:]) if isinstance(digest, str) else digest
+        try:
+            raw = parse_digest(digest) if isinstance(digest, str) else digest
+        except ValueError as err:
+            raise UsageError(str(err)) from None
         stored, batch, done = self.outbox.find(raw)
         if batch is None or not done:
             raise UsageError(f"record {to_0x(raw)} is not anchored yet: run flush first")
         receipts = self.outbox.anchors(batch.id)
-        return ProofBundle(
-            record=_json(stored.record_json),
-            digest=to_0x(raw),
-            merkle=MerkleProofInfo(root=to_0x(batch.root), proof=[to_0x(p) for p in self.outbox.tree(batch.id).proof(raw)]),
-            anchors=[receipts[name] for name in batch.chains if name in receipts],
-        )
+        return _make_bundle(stored.record_json, raw, batch.root, self.outbox.tree(batch.id),
+                            [receipts[name] for name in batch.chains if name in receipts])
 
     # -- verification -----------------------------------------------------------------------
 
@@ -420,10 +427,13 @@ class Tracer:
         return start_run(self, name, **kwargs)
 
 
-def _json(text: str) -> dict[str, Any]:
-    import json
-
-    return json.loads(text)
+def _make_bundle(record_json: str, digest: bytes, root: bytes, tree: MerkleTree, receipts: list[AnchorReceipt]) -> ProofBundle:
+    return ProofBundle(
+        record=json.loads(record_json),
+        digest=to_0x(digest),
+        merkle=MerkleProofInfo(root=to_0x(root), proof=[to_0x(p) for p in tree.proof(digest)]),
+        anchors=receipts,
+    )
 
 
 def _one_line(err: BaseException | str) -> str:

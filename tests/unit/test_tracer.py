@@ -232,3 +232,21 @@ def test_several_failed_chains_are_all_named(project):
             t.flush()
         assert err.value.exit_code == 3
         assert t.outbox.open_batches()[0].chains == ["alpha", "beta"]
+
+
+def test_a_chain_removed_from_the_config_can_be_dropped_from_waiting_batches(project, cli):
+    write_config(project, TWO_MOCKS)
+    with Tracer.from_config() as t:
+        rec = t.record("n", {})
+        MockBackend.fail_next.add("beta")
+        with pytest.raises(AnchorFailed):
+            t.flush()
+    write_config(project, TWO_MOCKS.split("[chains.beta]")[0])
+    stuck = cli("flush")
+    assert stuck.exit_code == 2 and "waits for chain 'beta', which is no longer configured" in stuck.output
+    assert "--drop-chain beta" in stuck.output
+    done = cli("flush", "--drop-chain", "beta", "--json")
+    assert done.exit_code == 0
+    with Tracer.from_config() as t:
+        bundle = t.bundle(rec.digest)
+        assert [a.chain for a in bundle.anchors] == ["alpha"] and t.verify(bundle).ok
