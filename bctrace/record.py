@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import math
 import secrets
-import uuid
 from datetime import datetime, timezone
 from typing import Any
 
@@ -47,7 +46,7 @@ class Record(BaseModel):
     schema_version: int = SCHEMA_VERSION
     kind: str = Field(min_length=1)
     """Open vocabulary: text, file, dataset, ml-run, donation, supply-step, authorship, ..."""
-    trace: str = Field(default_factory=lambda: uuid.uuid4().hex, min_length=1)
+    trace: str = Field(default_factory=lambda: secrets.token_hex(16), min_length=1)
     seq: int = Field(default=0, ge=0)
     prev: Hex32 | None = None
     """Digest of step ``seq - 1`` of the same trace; a step cannot be dropped or reordered unseen."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import uuid
+import secrets
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -147,7 +147,7 @@ class Tracer:
 
     def trace(self, trace_id: str | None = None) -> Trace:
         """A trace to append steps to; a new random id when none is given."""
-        return Trace(self, trace_id or uuid.uuid4().hex)
+        return Trace(self, trace_id or secrets.token_hex(16))
 
     def record(
         self,
@@ -173,7 +173,7 @@ class Tracer:
         :param sign: sign the record with the ``[signer]`` key (proof of authorship); the
             default is the signer's ``sign_all`` setting. The author becomes the key's address.
         """
-        trace_id = trace or uuid.uuid4().hex
+        trace_id = trace or secrets.token_hex(16)
         signer = self._signer() if (sign if sign is not None else bool(self.config.signer and self.config.signer.sign_all)) else None
         if signer is not None:
             if author and author.lower() != signer.address.lower():
