@@ -62,7 +62,7 @@ def anvil_binary() -> Path:
     try:
         return find_anvil(Path(__file__).resolve().parent)
     except AnvilError as err:
-        pytest.skip(f"anvil is not installed here ({err})")
+        pytest.fail(f"anvil is needed ({err}): run `npm install` in the repository (scripts/test does)")
 
 
 @pytest.fixture

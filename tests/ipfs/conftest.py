@@ -24,7 +24,7 @@ from bctrace_backends.ipfs.jsipfs import JsIpfsNode, find_cli
 @pytest.fixture(scope="session")
 def ipfs_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if find_cli(Path(__file__).parent) is None or shutil.which("node") is None:
-        pytest.skip("js-ipfs (npm ipfs@0.66.1) or node is not installed on this machine")
+        pytest.fail("js-ipfs (npm ipfs@0.66.1) and node are needed: run `npm install` in the repository (scripts/test does)")
     node = JsIpfsNode(tmp_path_factory.mktemp("jsipfs"))
     api = node.start()
     try:

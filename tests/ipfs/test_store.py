@@ -164,11 +164,8 @@ def test_auth_env_missing_and_literal_secret_refused(make_tracer: Callable[..., 
 
 
 def test_git_archive_snapshot_stored(ipfs_api: str, make_tracer: Callable[..., Tracer], tmp_path: Path) -> None:
-    import shutil
     import subprocess
 
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed")
     from bctrace.gitstate import stamp_git
 
     repo = tmp_path / "repo"

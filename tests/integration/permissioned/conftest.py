@@ -87,7 +87,7 @@ def besu_node() -> Iterator[BesuNode]:
         import docker
         from testcontainers.core.container import DockerContainer
     except ImportError as err:
-        pytest.skip(f"testcontainers is not installed ({err}); set BCTRACE_TEST_BESU_URL to use an external Besu node")
+        pytest.fail(f"testcontainers is needed ({err}): pip install 'bctrace[besu]', or set BCTRACE_TEST_BESU_URL to use an external Besu node")
     try:
         docker.from_env().ping()
     except Exception as err:
