@@ -41,6 +41,21 @@ def _param_value(text: str) -> Any:
         return text
 
 
+def _tracer(config_path: str | None) -> Any:
+    """The command's tracer: from its own ``--config``, else the one ``bctrace --config`` (or
+    the default search) gives every command. Closed when the command ends."""
+    from ..cli import open_tracer
+
+    ctx = click.get_current_context()
+    if config_path is None:
+        return open_tracer(ctx)
+    from ..tracer import Tracer
+
+    tracer = Tracer.from_config(config_path)
+    ctx.call_on_close(tracer.close)
+    return tracer
+
+
 @ml.command("run", context_settings=_WRAP)
 @click.option("--name", help="Run name (default: the script's name).")
 @click.option("--input", "inputs", multiple=True, metavar="PATH[:ROLE]", help="Input file or folder to hash; ROLE is train (default), validation, test or other.")
@@ -62,7 +77,6 @@ def run_cmd(name: str | None, inputs: tuple[str, ...], outputs: tuple[str, ...],
 
     Exits with the command's own exit status.
     """
-    from ..tracer import Tracer
     from .wrap import WrapSpec, parse_input, run_wrapped
 
     declarations: dict[str, Any] = dict(_pairs(declares, "--declare"))
@@ -72,8 +86,7 @@ def run_cmd(name: str | None, inputs: tuple[str, ...], outputs: tuple[str, ...],
         command=list(command), name=name, inputs=[parse_input(i) for i in inputs], outputs=list(outputs), models=list(models),
         metrics_file=metrics_file, seed=seed, params={k: _param_value(v) for k, v in _pairs(params, "--param").items()}, declarations=declarations,
     )
-    with Tracer.from_config(config_path) as tracer:
-        wrapped = run_wrapped(tracer, spec, bundle_dir=bundle_dir, flush=not no_flush)
+    wrapped = run_wrapped(_tracer(config_path), spec, bundle_dir=bundle_dir, flush=not no_flush)
     _summary(wrapped)
     click.get_current_context().exit(wrapped.exit_code)
 
@@ -90,7 +103,6 @@ def reproduce_cmd(bundle: str, abs_tol: float, rel_tol: float, seed: int | None,
     """Verify the run recorded in BUNDLE (a bundle file or run folder), run COMMAND again (the
     recorded command if none is given) with the same inputs, outputs, model and metrics file,
     and compare. Exits 0 when reproduced, 1 naming every difference."""
-    from ..tracer import Tracer
     from .compare import NotReproduced, compare_runs, load_run, run_view
     from .wrap import WrapSpec, run_wrapped
 
@@ -106,11 +118,11 @@ def reproduce_cmd(bundle: str, abs_tol: float, rel_tol: float, seed: int | None,
         spec.command = list(command)
     if seed is not None:
         spec.seed = seed
-    with Tracer.from_config(config_path) as tracer:
-        original.verify(tracer)
-        click.echo(f"bctrace: run {original.run_id} verified ({len(original.steps)} steps, anchors checked); re-running", err=True)
-        wrapped = run_wrapped(tracer, spec, bundle_dir=bundle_dir, parent=original.run_id,
-                              extra={"reproduces": {"run_id": original.run_id, "end_digest": original.steps[-1].digest}})
+    tracer = _tracer(config_path)
+    original.verify(tracer)
+    click.echo(f"bctrace: run {original.run_id} verified ({len(original.steps)} steps, anchors checked); re-running", err=True)
+    wrapped = run_wrapped(tracer, spec, bundle_dir=bundle_dir, parent=original.run_id,
+                          extra={"reproduces": {"run_id": original.run_id, "end_digest": original.steps[-1].digest}})
     _summary(wrapped)
     new = run_view(wrapped.run.recorded[0].record.body, wrapped.run.recorded[-1].record.body)
     diffs = compare_runs(run_view(original.start, original.end), new, abs_tol=abs_tol, rel_tol=rel_tol)
@@ -148,10 +160,7 @@ def report_cmd(bundle: str, offline: bool, as_json: bool, config_path: str | Non
         verify_trace(run.steps)
         verified = "offline: digests, Merkle proofs and trace links (anchors not checked)"
     else:
-        from ..tracer import Tracer
-
-        with Tracer.from_config(config_path) as tracer:
-            run.verify(tracer)
+        run.verify(_tracer(config_path))
         verified = f"digests, Merkle proofs, trace links and anchors ({', '.join(sorted({a.chain for s in run.steps for a in s.anchors}))})"
     if as_json:
         click.echo(json.dumps({"run_id": run.run_id, "verified": verified, **run_view(run.start, run.end)}, indent=2))

@@ -68,3 +68,22 @@ def test_parse_input_and_metrics_file(tmp_path: Path) -> None:
 
     with pytest.raises(UsageError, match="must hold a JSON object"):
         _load_metrics(p)
+
+
+def test_ml_commands_use_the_global_config(tmp_path, monkeypatch):
+    """`bctrace --config FILE ml ...` anchors where FILE says, like every other command."""
+    import sys
+
+    from click.testing import CliRunner
+
+    from bctrace.cli import main
+
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "cfg.toml").write_text('[chains.mine]\nbackend = "local"\npath = "elsewhere"\n')
+    (project / "train.py").write_text("print('trained')\n")
+    monkeypatch.chdir(project)
+    result = CliRunner().invoke(main, ["--config", "cfg.toml", "ml", "run", "--", sys.executable, "train.py"])
+    assert result.exit_code == 0, result.output
+    assert (project / "elsewhere" / "ledger.jsonl").is_file()
+    assert not (project / ".bctrace" / "ledger.jsonl").exists()
