@@ -9,12 +9,14 @@ confirmations). Everything chain-specific (keys, fees, RPC) stays behind this li
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from .bundle import AnchorReceipt
+from .errors import ChainProofUnsupported
 
 
 class BackendConfig(BaseModel):
@@ -42,6 +44,9 @@ class ChainBackend(ABC):
         self.config = config
         self.state_dir = state_dir
         """The project's state folder, for backends that keep files (caches, ledgers)."""
+        self.notes: list[str] = []
+        """What the user should hear once, e.g. that this chain's anchors carry no chain proof;
+        the tracer hands them on after a flush."""
 
     @property
     @abstractmethod
@@ -77,6 +82,32 @@ class ChainBackend(ABC):
     @abstractmethod
     def head(self) -> int:
         """The latest block number, used to count confirmations of a receipt."""
+
+    # -- verification of a bundle's claims (defaults suit a backend without chain proofs) ------
+
+    def served_chain_id(self) -> int:
+        """The chain id the chain itself reports, not compared with the config: verification
+        compares it with the bundle's claim instead."""
+        return self.chain_id
+
+    def find_claimed(self, root: bytes, claim: AnchorReceipt | None) -> AnchorReceipt | None:
+        """The chain's own receipt of ``root``, looked up where ``claim`` says it is (EVM: in the
+        claim's registry contract, not the configured one); the default is :meth:`lookup`.
+
+        Verification compares every field of the answer with the claim. Raises
+        :class:`~bctrace.errors.ClaimMismatch` when the claimed place cannot hold anchors.
+        """
+        return self.lookup(root)
+
+    @classmethod
+    def check_chain_proof(cls, anchor: AnchorReceipt, root: bytes, trusted: Collection[bytes]) -> None:
+        """Check ``anchor.chain_proof`` with no network, given trusted block (or ledger head)
+        hashes: every claim of the anchor must follow from the proof and one trusted hash.
+
+        Raises :class:`~bctrace.errors.ClaimMismatch` naming the field that does not follow,
+        and :class:`~bctrace.errors.ChainProofUnsupported` for a backend without chain proofs.
+        """
+        raise ChainProofUnsupported(f"the {cls.name!r} backend has no chain proofs to check")
 
     def describe(self) -> dict[str, Any]:
         """A short, secret-free description for ``bctrace chains``."""

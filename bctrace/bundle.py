@@ -2,9 +2,15 @@
 
 Format version 1 (DESIGN.md): ``{"bctrace": 1, "record": {...}, "digest": "0x...",
 "merkle": {"format": "oz-standard-v1", "root": "0x...", "proof": ["0x..."]},
-"anchors": [{"chain", "chain_id", "backend", "contract", "tx", "block", "timestamp"}]}``.
-Only additive changes are allowed; readers ignore keys they do not know, so a newer writer's
-extra fields do not break an older reader.
+"anchors": [{"chain", "chain_id", "backend", "contract", "tx", "block", "timestamp",
+"block_hash"?, "chain_proof"?}]}`` (README, "Proof bundle format"). Only additive changes are
+allowed; readers ignore keys they do not know, so a newer writer's extra fields do not break an
+older reader.
+
+Reading is strict (:mod:`bctrace.strictjson`): a key that appears twice is a failed
+verification (exit 1: the bundle says two things); anything else that is not strict JSON, is
+too big or too deep, or has a field of the wrong type is not a bundle (exit 2), with the field
+named. The limits below keep a hostile bundle from exhausting memory or time.
 """
 
 from __future__ import annotations
@@ -17,37 +23,55 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import BundleError
+from . import strictjson
+from .errors import BundleAmbiguous, BundleError
 from .hexutil import Hex32, from_0x
 from .merkle import FORMAT
 
 BUNDLE_VERSION: Literal[1] = 1
 BUNDLE_SUFFIX = ".bctrace.json"
 
+MAX_BUNDLE_BYTES = 64 * 1024 * 1024
+"""Largest bundle file read (a record holding the manifest of a folder of ~300,000 files)."""
+MAX_PROOF_STEPS = 64
+"""Longest Merkle proof: a tree of 2**64 records."""
+MAX_ANCHORS = 64
+MAX_TIMESTAMP = 253_402_300_799
+"""9999-12-31T23:59:59Z: the last second a calendar date can show."""
+_SHORT = 256
+"""Longest name, address or transaction id accepted in an anchor."""
+
 
 class AnchorReceipt(BaseModel):
     """Where and when a Merkle root was anchored on one chain."""
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", strict=True)
 
-    chain: str
-    """The chain's name in the anchoring user's config (informative; matching uses chain_id)."""
-    chain_id: int
-    backend: str
-    contract: str | None = None
+    chain: str = Field(max_length=_SHORT)
+    """The chain's name in the anchoring user's config (a label; matching uses chain_id)."""
+    chain_id: int = Field(ge=0)
+    backend: str = Field(max_length=_SHORT)
+    """The backend that made the anchor (a label; it picks the checker of ``chain_proof``)."""
+    contract: str | None = Field(default=None, max_length=_SHORT)
     """Registry contract address for EVM chains; the ledger's genesis hash for ``local``."""
-    tx: str
+    tx: str = Field(max_length=_SHORT)
     block: int = Field(ge=0)
-    timestamp: int = Field(ge=0)
-    """Seconds since the Unix epoch, as the chain's block says."""
+    timestamp: int = Field(ge=0, le=MAX_TIMESTAMP)
+    """Seconds since the Unix epoch: the timestamp of the anchor's block."""
+    block_hash: Hex32 | None = None
+    """The hash of the anchor's block, where the chain has one (EVM: keccak256 of its header)."""
+    chain_proof: dict[str, Any] | None = None
+    """Evidence that needs only a trusted block (or ledger head) hash to check: for EVM chains
+    the block header and Merkle-Patricia proofs of the registry's slot and of the transaction,
+    for the local ledger the ledger lines from the anchor's block on (README, "chain_proof")."""
 
 
 class MerkleProofInfo(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", strict=True)
 
     format: Literal["oz-standard-v1"] = FORMAT
     root: Hex32
-    proof: list[Hex32]
+    proof: list[Hex32] = Field(max_length=MAX_PROOF_STEPS)
 
     def root_bytes(self) -> bytes:
         return from_0x(self.root, what="merkle root")
@@ -64,13 +88,13 @@ class ProofBundle(BaseModel):
     longer parses as a :class:`~bctrace.record.Record`.
     """
 
-    model_config = ConfigDict(frozen=True, extra="allow")
+    model_config = ConfigDict(frozen=True, extra="allow", strict=True)
 
     bctrace: Literal[1] = BUNDLE_VERSION
     record: dict[str, Any]
     digest: Hex32
     merkle: MerkleProofInfo
-    anchors: list[AnchorReceipt] = Field(default_factory=list)
+    anchors: list[AnchorReceipt] = Field(default_factory=list, max_length=MAX_ANCHORS)
 
     def digest_bytes(self) -> bytes:
         return from_0x(self.digest, what="digest")
@@ -97,16 +121,32 @@ class ProofBundle(BaseModel):
         """Load a bundle, with one clear error naming the file for every way it can be wrong."""
         p = Path(path)
         try:
-            text = p.read_text(encoding="utf-8")
+            with p.open("rb") as fh:
+                raw = fh.read(MAX_BUNDLE_BYTES + 1)
         except FileNotFoundError:
             raise BundleError(f"bundle {p} does not exist") from None
-        except (OSError, UnicodeDecodeError) as err:
-            raise BundleError(f"bundle {p} cannot be read: {err}") from err
+        except OSError as err:
+            raise BundleError(f"bundle {p} cannot be read: {err.strerror or err}") from err
+        if len(raw) > MAX_BUNDLE_BYTES:
+            raise BundleError(f"bundle {p} is larger than {MAX_BUNDLE_BYTES // 2**20} MiB, the most a bundle may be")
         try:
-            data = json.loads(text)
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise BundleError(f"bundle {p} is not UTF-8 text (byte {err.start})") from None
+        return cls.from_json_text(text, source=str(p))
+
+    @classmethod
+    def from_json_text(cls, text: str, *, source: str = "bundle") -> ProofBundle:
+        """Parse a bundle strictly (see the module docstring)."""
+        try:
+            data = strictjson.loads(text)
+        except strictjson.DuplicateKey as err:
+            raise BundleAmbiguous(f"{source}: {err}; JSON readers disagree on which value counts") from None
         except json.JSONDecodeError as err:
-            raise BundleError(f"bundle {p} is not JSON (line {err.lineno}: {err.msg})") from err
-        return cls.from_json_dict(data, source=str(p))
+            raise BundleError(f"{source} is not JSON (line {err.lineno}: {err.msg})") from None
+        except ValueError as err:  # strictjson.JsonProblem
+            raise BundleError(f"{source} is not a valid bundle: {err}") from None
+        return cls.from_json_dict(data, source=source)
 
     @classmethod
     def from_json_dict(cls, data: Any, *, source: str = "bundle") -> ProofBundle:
@@ -119,9 +159,17 @@ class ProofBundle(BaseModel):
         try:
             return cls.model_validate(data)
         except ValidationError as err:
-            first = err.errors()[0]
-            where = ".".join(str(x) for x in first["loc"])
-            raise BundleError(f"{source}: field '{where}': {first['msg']}") from err
+            raise BundleError(f"{source}: {field_error(err)}") from None
+
+
+def field_error(err: ValidationError) -> str:
+    """The first problem pydantic found, as ``field 'a.b[0]': message`` (no input, no web link)."""
+    first = err.errors(include_url=False, include_input=False)[0]
+    where = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in first["loc"]).lstrip(".")
+    message = str(first["msg"]).removeprefix("Value error, ")
+    if not where or message.startswith(where):  # the message names the place itself
+        return message
+    return f"field '{where}': {message}"
 
 
 def bundle_path_for(path: str | os.PathLike[str]) -> Path:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -93,19 +92,12 @@ def emit_json(data: Any) -> None:
 
 
 def _table(title: str | None, columns: list[str], rows: Iterable[Iterable[Any]], indent: str = "  ") -> None:
-    """Plain aligned columns: readable in a terminal, a log file or a CI transcript alike."""
-    cells = [columns] + [["" if v is None else str(v) for v in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(columns))]
+    from .show import table_lines
+
     if title:
         click.echo(title)
-    for r in cells:
-        click.echo(indent + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-
-
-def _when(ts: int | None) -> str:
-    if ts is None:
-        return ""
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%d %H:%M:%SZ")
+    for line in table_lines(columns, rows, indent):
+        click.echo(line)
 
 
 # -- stamp / record / flush ----------------------------------------------------------------
@@ -223,12 +215,14 @@ def flush(ctx: click.Context, chains: tuple[str, ...], drop: tuple[str, ...], as
     tracer = open_tracer(ctx)
     result = tracer.flush(list(chains) or None, drop_chains=drop)
     if as_json:
-        emit_json({"batches": result.batches, "bundles": [str(b) for b in result.bundles]})
+        emit_json({"batches": result.batches, "bundles": [str(b) for b in result.bundles], "notes": result.notes})
     else:
         _print_flush(result)
 
 
 def _print_flush(result: Any) -> None:
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
     if not result.batches:
         click.echo("nothing to anchor")
         return
@@ -266,26 +260,36 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @click.option("--chain", "chains", multiple=True, help="Check these configured chains (default: every anchor in the bundle).")
 @click.option("--rpc", "rpc", multiple=True, metavar="CHAIN_ID=URL",
               help="Check the anchor on this endpoint, no config needed; repeat to ask several providers.")
+@click.option("--trust-block", "trust", multiple=True, metavar="CHAIN_ID=0xHASH",
+              help="Check the anchor on this chain from its chain proof and this trusted block hash (or local "
+                   "ledger head hash) alone, with no network; repeatable.")
+@click.option("--ledger", "ledgers", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Check local-ledger anchors against this copy of a ledger (ledger.jsonl or its folder).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def verify(ctx: click.Context, targets: tuple[str, ...], policy: str, chains: tuple[str, ...], rpc: tuple[str, ...],
-           as_json: bool) -> None:
+           trust: tuple[str, ...], ledgers: tuple[Path, ...], as_json: bool) -> None:
     """Verify stamped files/folders (their bundle sits beside them) or bundle files.
 
     Exit 0 verified, 1 not verified, 2 usage/config error, 3 a chain could not be reached.
     """
     from .bundle import ProofBundle
-    from .verify import parse_policy, verify_trace
+    from .verify import parse_policy, parse_trusted_block, verify_trace
 
     tracer = open_tracer(ctx)
     pol = parse_policy(policy)
     endpoints = [_parse_rpc(spec) for spec in rpc]
+    trusted: dict[int, set[bytes]] = {}
+    for spec in trust:
+        chain_id, block_hash = parse_trusted_block(spec)
+        trusted.setdefault(chain_id, set()).add(block_hash)
     results: list[dict[str, Any]] = []
     codes: list[int] = []
     bundles: list[ProofBundle] = []
     for target in targets:
         try:
-            report = tracer.verify(target, chains=list(chains) or None, policy=pol, raise_on_failure=False, rpc=endpoints)
+            report = tracer.verify(target, chains=list(chains) or None, policy=pol, raise_on_failure=False, rpc=endpoints,
+                                   trusted=trusted, ledgers=ledgers)
         except BctraceError as err:
             results.append({"target": target, "verified": False, "error": " ".join(str(err).split())})
             codes.append(err.exit_code)
@@ -301,10 +305,10 @@ def verify(ctx: click.Context, targets: tuple[str, ...], policy: str, chains: tu
         results.append(entry)
     traces: dict[str, int] = {}
     for b in bundles:
-        traces[str(b.record.get("trace"))] = traces.get(str(b.record.get("trace")), 0) + 1
+        traces[b.record["trace"]] = traces.get(b.record["trace"], 0) + 1
     if any(n > 1 for n in traces.values()):
         try:
-            verify_trace([b for b in bundles if traces[str(b.record.get("trace"))] > 1], from_start=False)
+            verify_trace([b for b in bundles if traces[b.record["trace"]] > 1], from_start=False)
         except BctraceError as err:
             results.append({"target": "trace", "verified": False, "error": str(err)})
             codes.append(err.exit_code)
@@ -312,8 +316,11 @@ def verify(ctx: click.Context, targets: tuple[str, ...], policy: str, chains: tu
     if as_json:
         emit_json({"verified": code == 0, "results": results})
     else:
+        from .show import verification_lines
+
         for entry in results:
-            _print_verification(entry)
+            for line in verification_lines(entry):
+                click.echo(line)
     ctx.exit(code)
 
 
@@ -332,56 +339,25 @@ def _worst(codes: list[int]) -> int:
     return 0
 
 
-def _print_verification(entry: dict[str, Any]) -> None:
-    chains = entry.get("chains") or []
-    ok = "error" not in entry
-    signed = f" (signed by {entry['signed_by']})" if entry.get("signed_by") else ""
-    click.echo(f"{'OK ' if ok else 'FAILED '}{entry['target']}{signed}" + (f": {entry['error']}" if not ok and not chains else ""))
-    if chains:
-        _table(None, ["chain", "chain id", "status", "block", "time (UTC)", "confirmations", "tx / reason"],
-               [[c["chain"], c.get("chain_id"), c["status"], c.get("block"), _when(c.get("timestamp")),
-                 c.get("confirmations"), (c.get("url") or c.get("tx")) if c["status"] == "verified" else c.get("reason")]
-                for c in chains])
-        if not ok:
-            click.echo(f"  {entry['error']}")
-
-
 @main.command()
 @click.argument("bundle_path", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the bundle as JSON.")
-def show(bundle_path: Path, as_json: bool) -> None:
-    """Summarise a proof bundle (no chain is contacted)."""
+@click.pass_context
+def show(ctx: click.Context, bundle_path: Path, as_json: bool) -> None:
+    """Summarise a proof bundle: checks the record and Merkle proof, shows anchors as claims
+    (no chain is contacted). Exit 0, or 1 when the record or proof was changed."""
     from .bundle import ProofBundle, bundle_path_for
+    from .show import show_bundle
 
-    if not bundle_path.name.endswith(".bctrace.json") and bundle_path.exists():
-        bundle_path = bundle_path_for(bundle_path)
-    bundle = ProofBundle.read(bundle_path)
     if as_json:
-        emit_json(bundle.model_dump(mode="json", exclude_none=True))
+        if not bundle_path.name.endswith(".bctrace.json") and bundle_path.exists():
+            bundle_path = bundle_path_for(bundle_path)
+        emit_json(ProofBundle.read(bundle_path).model_dump(mode="json", exclude_none=True))
         return
-    rec = bundle.record
-    click.echo(f"bundle   {bundle_path}")
-    click.echo(f"record   kind {rec.get('kind')}, trace {rec.get('trace')} step {rec.get('seq', 0)}, created {rec.get('created')}")
-    if rec.get("signature"):
-        from .authorship import check_signature
-
-        try:
-            click.echo(f"author   {check_signature(rec, str(bundle_path))} (signature checks)")
-        except BctraceError as err:
-            click.echo(f"author   {rec.get('author')} (SIGNATURE INVALID: {err})")
-    elif rec.get("author"):
-        click.echo(f"author   {rec['author']} (unsigned)")
-    for s in rec.get("subjects", []):
-        size = f", {s['size']} bytes" if s.get("size") is not None else ""
-        cid = f", cid {s['cid']}" if s.get("cid") else ""
-        click.echo(f"subject  {s.get('name')}: sha256 {s.get('sha256')}{size}{cid}")
-    click.echo(f"digest   {bundle.digest}")
-    click.echo(f"merkle   root {bundle.merkle.root} ({len(bundle.merkle.proof)} proof steps, {bundle.merkle.format})")
-    if bundle.anchors:
-        _table("anchors", ["chain", "chain id", "backend", "block", "time (UTC)", "tx"],
-               [[a.chain, a.chain_id, a.backend, a.block, _when(a.timestamp), a.tx] for a in bundle.anchors])
-    else:
-        click.echo("anchors  none")
+    lines, code = show_bundle(bundle_path)
+    for line in lines:
+        click.echo(line)
+    ctx.exit(code)
 
 
 @main.command("bundle")

@@ -84,6 +84,14 @@ class ChainsFailed(ChainError):
             self.exit_code = EXIT_USAGE
 
 
+class ChainProofUnsupported(ChainError):
+    """The anchor's backend cannot check chain proofs (verification reports the anchor unchecked)."""
+
+    def __init__(self, message: str) -> None:
+        self.chain = ""
+        Exception.__init__(self, message)
+
+
 class StoreError(BctraceError):
     """A content store (IPFS) failed or returned something other than what was stored."""
 
@@ -117,6 +125,18 @@ class ProofInvalid(VerificationError):
 
 class AnchorMissing(VerificationError):
     """The root is not anchored on the chain (or the chain's record disagrees with the bundle)."""
+
+
+class BundleAmbiguous(VerificationError):
+    """The bundle would read differently in different JSON readers (a key appears twice)."""
+
+
+class ClaimMismatch(VerificationError):
+    """A field the bundle claims is contradicted by the chain or by the bundle's own chain proof."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}")
 
 
 class ChainIdMismatch(VerificationError):

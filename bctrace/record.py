@@ -4,12 +4,16 @@ A record is canonicalised with RFC 8785 (JSON Canonicalization Scheme, via the `
 package) and hashed with SHA-256; that digest is what goes into the Merkle tree. Optional fields
 that are unset are left out of the canonical form, so adding an optional field later does not
 change the digest of records that do not use it.
+
+Numbers are IEEE-754 doubles, as RFC 8785 and JavaScript have them (:mod:`bctrace.strictjson`):
+an integer beyond 2**53 is canonicalised as the double it is (``10000000000000000``), and a
+value whose JSON spelling would not read back as itself (``2**53 + 1``, NaN) is refused when the
+record is made, so bctrace never writes a record it cannot verify.
 """
 
 from __future__ import annotations
 
 import hashlib
-import math
 import secrets
 from datetime import datetime, timezone
 from typing import Any
@@ -18,6 +22,7 @@ import rfc8785
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .hexutil import Hex32, from_0x
+from .strictjson import SAFE_INTEGER, JsonProblem, check_value
 
 SCHEMA_VERSION = 1
 
@@ -68,8 +73,8 @@ class Record(BaseModel):
 
     @field_validator("body")
     @classmethod
-    def _finite(cls, value: dict[str, Any]) -> dict[str, Any]:
-        _refuse_non_finite(value, "body")
+    def _json_exact(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_value(value, "body")
         return value
 
     def to_json_dict(self) -> dict[str, Any]:
@@ -77,32 +82,73 @@ class Record(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
     def canonical_bytes(self) -> bytes:
-        """RFC 8785 bytes of the record: the exact input of :meth:`digest`."""
-        return canonical_bytes(self.to_json_dict())
+        """RFC 8785 bytes of the record: the exact input of :meth:`digest`. Raises ``ValueError``
+        naming the field when a value would not read back as itself from its JSON."""
+        data = self.to_json_dict()
+        check_value(data, "record")
+        return canonical_bytes(data)
 
     def digest(self) -> bytes:
         """SHA-256 of the canonical bytes (32 bytes)."""
         return hashlib.sha256(self.canonical_bytes()).digest()
 
 
-def _refuse_non_finite(value: Any, where: str) -> None:
-    """JSON has no NaN or infinity; pydantic would silently write them as null, losing data."""
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"{where} is {value}, which JSON cannot represent (record it as a string)")
-    if isinstance(value, dict):
-        for k, v in value.items():
-            _refuse_non_finite(v, f"{where}.{k}")
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            _refuse_non_finite(v, f"{where}[{i}]")
+class SubjectView(Subject):
+    """A subject as read from a bundle: fields a newer bctrace adds are kept, not refused."""
+
+    model_config = ConfigDict(extra="allow")
+
+
+class RecordView(BaseModel):
+    """The fields of a record in a bundle that verification and ``bctrace show`` read, with their
+    types checked, so that a record of the wrong shape is one clear error, never a crash.
+
+    Verification hashes the record as written; this view is only for reading it. Fields a newer
+    bctrace adds are allowed.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="allow", strict=True)
+
+    schema_version: int = SCHEMA_VERSION
+    kind: str
+    trace: str
+    seq: int = Field(default=0, ge=0)
+    prev: Hex32 | None = None
+    created: str | None = None
+    author: str | None = None
+    subjects: list[SubjectView] = Field(default_factory=list)
+    body: dict[str, Any] = Field(default_factory=dict)
+    salt: str | None = None
+    signature: str | None = None
 
 
 def canonical_bytes(obj: Any) -> bytes:
-    """RFC 8785 canonical JSON of any JSON value; NaN and infinities are refused."""
+    """RFC 8785 canonical JSON of any JSON value, numbers as IEEE-754 doubles; NaN, infinities
+    and integers that are not exactly a double are refused."""
     try:
         return rfc8785.dumps(obj)
-    except (rfc8785.CanonicalizationError, TypeError, ValueError) as err:
+    except rfc8785.IntegerDomainError:
+        pass  # an integer beyond 2**53: canonicalise it as the double it is (checked exact)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError, RecursionError) as err:
         raise ValueError(f"cannot canonicalise record: {err}") from err
+    try:
+        check_value(obj, "value")
+        return rfc8785.dumps(_as_doubles(obj))
+    except (JsonProblem, rfc8785.CanonicalizationError, TypeError, RecursionError) as err:
+        raise ValueError(f"cannot canonicalise record: {err}") from err
+
+
+def _as_doubles(value: Any) -> Any:
+    """``value`` with every integer beyond 2**53 replaced by its (equal) float."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and abs(value) > SAFE_INTEGER:
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _as_doubles(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_doubles(v) for v in value]
+    return value
 
 
 def digest_of_json(record_json: dict[str, Any]) -> bytes:

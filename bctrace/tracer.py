@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
+from pydantic import ValidationError
 
 from .authorship import load_signer
 from .authorship import sign as sign_record
 from .backend import ChainBackend
-from .bundle import BUNDLE_SUFFIX, AnchorReceipt, MerkleProofInfo, ProofBundle, bundle_path_for
+from .bundle import BUNDLE_SUFFIX, AnchorReceipt, MerkleProofInfo, ProofBundle, bundle_path_for, field_error
 from .config import Config, load_config
 from .errors import ChainError, ChainsFailed, ConfigError, UsageError
 from .hexutil import to_0x
@@ -27,7 +28,7 @@ from .outbox import Outbox
 from .plugins.manager import backend_registry, get_plugin_manager, store_registry
 from .merkle import MerkleTree
 from .record import Record, Subject, new_salt, parse_digest
-from .verify import Policy, VerificationReport, verify_bundle, verify_trace
+from .verify import Policy, TrustedBlocks, VerificationReport, verify_bundle, verify_trace
 
 __all__ = ["FlushResult", "Recorded", "Trace", "Tracer"]
 
@@ -51,6 +52,8 @@ class FlushResult:
 
     batches: list[dict[str, Any]] = field(default_factory=list)
     bundles: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What a chain wants said once (e.g. that its anchors carry no chain proof)."""
 
     @property
     def records(self) -> int:
@@ -81,6 +84,9 @@ class Tracer:
         self._backends: dict[str, ChainBackend] = {}
         self._outbox: Outbox | None = None
         self._signing_account: Any = None
+        self._adhoc_backends: dict[Any, ChainBackend] = {}
+        """Backends of ``--rpc`` endpoints and ``--ledger`` copies, kept across verify calls."""
+        self._verify_cache: dict[Any, Any] = {}
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str] | None = None, *, cwd: Path | None = None) -> Tracer:
@@ -114,9 +120,11 @@ class Tracer:
         return {name: self.backend(name) for name in names}
 
     def close(self) -> None:
-        for backend in self._backends.values():
+        for backend in [*self._backends.values(), *self._adhoc_backends.values()]:
             backend.close()
         self._backends.clear()
+        self._adhoc_backends.clear()
+        self._verify_cache.clear()
         if self._outbox is not None:
             self._outbox.close()
             self._outbox = None
@@ -197,6 +205,8 @@ class Tracer:
                 if signer is not None:
                     rec = rec.model_copy(update={"signature": sign_record(signer, rec.to_json_dict())})
                 canonical = rec.canonical_bytes()
+            except ValidationError as err:
+                raise UsageError(f"record of kind {kind!r}: {field_error(err)}") from None
             except ValueError as err:
                 raise UsageError(f"record of kind {kind!r}: {_one_line(err)}") from None
             digest = hashlib.sha256(canonical).digest()
@@ -293,6 +303,8 @@ class Tracer:
                     continue
                 self.outbox.add_anchor(batch.id, name, receipt)
                 stored[name] = receipt
+                result.notes += self.backend(name).notes
+                self.backend(name).notes.clear()
             if failures:
                 raise failures[0] if len(failures) == 1 else ChainsFailed(failures)
             receipts = [stored[name] for name in batch.chains]
@@ -335,30 +347,37 @@ class Tracer:
         policy: Policy = "all",
         raise_on_failure: bool = True,
         rpc: Sequence[tuple[int, str]] = (),
+        trusted: TrustedBlocks | None = None,
+        ledgers: Sequence[str | os.PathLike[str]] = (),
     ) -> VerificationReport:
         """Verify a bundle, a bundle file, or a stamped file/folder (its bundle sits beside it).
 
         For a stamped path the file's current hash is checked against the record first. Raises
         a :class:`~bctrace.errors.VerificationError` naming what failed; with
-        ``raise_on_failure=False`` a policy miss is returned in the report instead.
+        ``raise_on_failure=False`` a policy miss is returned in the report instead. Answers of
+        chains are cached for the tracer's life: verifying many bundles of one batch asks each
+        chain once per root.
 
         :param rpc: ``(chain_id, url)`` endpoints to check the anchor on without any config:
             each is asked on its own (the contract comes from the bundle's receipt), so giving
             two providers of one chain means not trusting either alone.
+        :param trusted: chain id -> trusted block hashes (or local ledger head hashes): anchors
+            on those chains are checked from their ``chain_proof`` alone, with no network.
+        :param ledgers: copies of local ledgers (a ``ledger.jsonl`` or its folder) to check local
+            anchors against, without the rest of a state folder.
         """
         bundle, source, subject_path = self._resolve_bundle(target)
         if subject_path is not None:
             self._check_stamped(bundle, subject_path, source)
         backends = self.backends()
-        if rpc:
-            endpoints = self._endpoint_backends(bundle, rpc)
-            backends = {**backends, **endpoints}
-            chains = [*(chains or ()), *endpoints]
-        try:
-            report = verify_bundle(bundle, backends, chains=chains, policy=policy, source=source)
-        finally:
-            for name in set(backends) - set(self._backends):
-                backends[name].close()
+        named = list(chains) if chains is not None else None
+        extra = {**self._endpoint_backends(bundle, rpc), **self._ledger_backends(ledgers)}
+        if extra:
+            backends = {**backends, **extra}
+            named = [*(named or ()), *extra]
+        report = verify_bundle(bundle, backends, chains=named, policy=policy, source=source, trusted=trusted,
+                               checker=self._registry.get, cache=self._verify_cache,
+                               asked_chain_ids={chain_id for chain_id, _ in rpc})
         if subject_path is not None:
             report.subject_checked.append(str(subject_path))
         if raise_on_failure and not report.ok:
@@ -366,7 +385,8 @@ class Tracer:
         return report
 
     def _endpoint_backends(self, bundle: ProofBundle, rpc: Sequence[tuple[int, str]]) -> dict[str, ChainBackend]:
-        """Backends for ad-hoc endpoints, built like the anchoring chain's backend."""
+        """Backends for ad-hoc endpoints, built like the anchoring chain's backend (kept for the
+        tracer's life, so many bundles share one connection)."""
         from urllib.parse import urlsplit
 
         from pydantic import ValidationError
@@ -375,19 +395,35 @@ class Tracer:
         for chain_id, url in rpc:
             receipt = next((a for a in bundle.anchors if a.chain_id == chain_id), None)
             if receipt is None:
-                raise UsageError(f"--rpc {chain_id}=…: the bundle has no anchor on chain id {chain_id}")
+                continue  # reported as a failed check: the bundle has no anchor there
             kind = receipt.backend if receipt.backend in self._registry else "evm"
-            cls = self._registry.get(kind)
             host = urlsplit(url).hostname or "endpoint"
             port = urlsplit(url).port
             name = f"{chain_id}@{host}" + (f":{port}" if port else "")
-            try:
-                cfg = cls.config_model.model_validate(
-                    {"backend": kind, "rpc_url": url, "chain_id": chain_id, "contract": receipt.contract}
-                )
-            except ValidationError as err:
-                raise UsageError(f"--rpc {chain_id}=…: {_one_line(err.errors()[0]['msg'])}") from None
-            out[name] = cls(name, cfg, state_dir=self.config.state_dir)
+            key = (name, url, kind, receipt.contract)
+            if key not in self._adhoc_backends:
+                cls = self._registry.get(kind)
+                try:
+                    cfg = cls.config_model.model_validate(
+                        {"backend": kind, "rpc_url": url, "chain_id": chain_id, "contract": receipt.contract}
+                    )
+                except ValidationError as err:
+                    raise UsageError(f"--rpc {chain_id}=…: {_one_line(err.errors()[0]['msg'])}") from None
+                self._adhoc_backends[key] = cls(name, cfg, state_dir=self.config.state_dir)
+            out[name] = self._adhoc_backends[key]
+        return out
+
+    def _ledger_backends(self, ledgers: Sequence[str | os.PathLike[str]]) -> dict[str, ChainBackend]:
+        """Local backends reading copies of ledgers (``--ledger``)."""
+        from bctrace_backends.local.backend import ledger_copy
+
+        out: dict[str, ChainBackend] = {}
+        for path in ledgers:
+            key = ("ledger", str(path))
+            if key not in self._adhoc_backends:
+                self._adhoc_backends[key] = ledger_copy(Path(path), state_dir=self.config.state_dir)
+            backend = self._adhoc_backends[key]
+            out[backend.chain] = backend
         return out
 
     def verify_trace(self, bundles: Sequence[ProofBundle]) -> None:
@@ -410,13 +446,13 @@ class Tracer:
     def _check_stamped(self, bundle: ProofBundle, path: Path, source: str) -> None:
         from .errors import BundleError
         from .hashing import check_subject
-        from .verify import check_offline
+        from .verify import check_offline, record_view
 
         check_offline(bundle, source)
-        subjects = bundle.record.get("subjects") or []
-        if not subjects:
+        view = record_view(bundle, source)
+        if not view.subjects:
             raise BundleError(f"{source}: the record has no subject to compare {path} with")
-        check_subject(path, Subject.model_validate(subjects[0]), bundle.record.get("body"))
+        check_subject(path, view.subjects[0], view.body)
 
     # -- ML runs (see bctrace.ml) -------------------------------------------------------------
 

@@ -54,6 +54,21 @@ def _masked(code: bytes) -> bytes:
     return bytes(out)
 
 
+@lru_cache(maxsize=1)
+def registry_code_hashes() -> frozenset[bytes]:
+    """keccak256 of the registry's runtime code, once with ``restricted`` false and once true:
+    the code hashes an account must have to be a TraceRegistry (chain proofs check them)."""
+    expected = bytes.fromhex(load()["deployedBytecode"][2:])
+    hashes = set()
+    for flag in (0, 1):
+        code = bytearray(expected)
+        for refs in load().get("immutableReferences", {}).values():
+            for ref in refs:
+                code[ref["start"] : ref["start"] + ref["length"]] = flag.to_bytes(ref["length"], "big")
+        hashes.add(keccak256(bytes(code)))
+    return frozenset(hashes)
+
+
 def is_registry_code(code: bytes) -> bool:
     """True when ``code`` is this TraceRegistry's runtime code, whatever its deploy-time flag."""
     expected = bytes.fromhex(load()["deployedBytecode"][2:])

@@ -2,15 +2,18 @@
 
 Why these steps: ``anchor`` first looks the root up (idempotent after a crash or a timed-out
 flush whose transaction was mined after all), then sends one ``anchor(root)`` transaction and
-builds the receipt from what the chain stored, so ``anchor`` and a later ``lookup`` agree exactly.
-``lookup`` is one view call (``anchors(root)``) plus one ``eth_getLogs`` restricted to the single
-block the registry names, which works on any node, however long the chain.
+builds the receipt from what the chain stored, so ``anchor`` and a later ``lookup`` agree exactly;
+it then adds the anchor's chain proof (:mod:`.chainproof`). ``lookup`` is one view call
+(``anchors(root)``), one ``eth_getLogs`` restricted to the single block the registry names, and
+that block's header (its hash and own timestamp), which works on any node, however long the chain.
+Verification looks a root up in the contract the bundle names, not the configured one.
 Web3 is imported only when a chain is first used (through :mod:`.client`).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from bctrace.backend import BackendConfig, ChainBackend
 from bctrace.bundle import AnchorReceipt
-from bctrace.errors import AnchorMissing, ChainMisconfigured
+from bctrace.errors import AnchorMissing, ChainMisconfigured, ClaimMismatch
 from bctrace.hexutil import to_0x
 
 from . import artifact
@@ -88,6 +91,8 @@ class EvmBackend(ChainBackend):
         super().__init__(chain, config, state_dir=state_dir)
         self._client: EvmClient | None = None
         self._registry: Contract | None = None
+        self._claimed: dict[str, Contract] = {}
+        """Registries named by bundles (verification), by address, code already checked."""
 
     @property
     def client(self) -> EvmClient:
@@ -137,10 +142,42 @@ class EvmBackend(ChainBackend):
             self._registry = self.client.w3.eth.contract(address=Web3.to_checksum_address(address), abi=artifact.abi())
         return self._registry
 
+    def registry_at(self, address: str) -> Contract:
+        """The registry at an address a bundle claims; raises :class:`ClaimMismatch` (the bundle's
+        claim is false) when the address is malformed or holds no TraceRegistry code."""
+        if address not in self._claimed:
+            from web3 import Web3
+
+            try:
+                checksummed = Web3.to_checksum_address(address)
+            except ValueError:
+                raise ClaimMismatch("contract", f"{address[:60]!r} is not an address") from None
+            code = self.client.code(checksummed)
+            if not code:
+                raise ClaimMismatch("contract", f"no contract at {address} on chain id {self.config.chain_id}")
+            if not artifact.is_registry_code(code):
+                raise ClaimMismatch("contract", f"the contract at {address} is not a bctrace TraceRegistry")
+            self._claimed[address] = self.client.w3.eth.contract(address=checksummed, abi=artifact.abi())
+        return self._claimed[address]
+
+    def served_chain_id(self) -> int:
+        return self.client.served_chain_id()
+
+    def find_claimed(self, root: bytes, claim: AnchorReceipt | None) -> AnchorReceipt | None:
+        if claim is None or not claim.contract:
+            return self.lookup(root)
+        return self._lookup_in(self.registry_at(claim.contract), root)
+
+    @classmethod
+    def check_chain_proof(cls, anchor: AnchorReceipt, root: bytes, trusted: Collection[bytes]) -> None:
+        from .chainproof import check
+
+        check(anchor, root, trusted)
+
     def anchor(self, root: bytes) -> AnchorReceipt:
         found = self.lookup(root)
         if found is not None:
-            return found
+            return self._with_chain_proof(found, root)
         from .client import Reverted
 
         registry = self.registry()
@@ -153,10 +190,25 @@ class EvmBackend(ChainBackend):
         found = self.lookup(root)
         if found is None:
             raise AnchorMissing(f"chain {self.chain!r}: the anchor transaction succeeded but the registry does not have root {to_0x(root)}")
-        return found
+        return self._with_chain_proof(found, root)
+
+    def _with_chain_proof(self, receipt: AnchorReceipt, root: bytes) -> AnchorReceipt:
+        """The receipt with its chain proof; without one (said once) where none would verify."""
+        from .chainproof import NoChainProof, build
+
+        try:
+            proof = build(self.client, receipt, root)
+        except NoChainProof as err:
+            note = f"chain {self.chain!r}: its anchors carry no chain proof (verify them through a node): {err}"
+            if note not in self.notes:
+                self.notes.append(note)
+            return receipt
+        return receipt.model_copy(update={"chain_proof": proof})
 
     def lookup(self, root: bytes) -> AnchorReceipt | None:
-        registry = self.registry()
+        return self._lookup_in(self.registry(), root)
+
+    def _lookup_in(self, registry: Contract, root: bytes) -> AnchorReceipt | None:
         with self.client.errors(f"looking up root {to_0x(root)}"):
             timestamp, block, _sender = registry.functions.anchors(root).call()
             if timestamp == 0:
@@ -169,9 +221,16 @@ class EvmBackend(ChainBackend):
                     "topics": [to_0x(artifact.event_topic("Anchored")), to_0x(root)],
                 }
             )
+            header = self.client.w3.eth.get_block(block)
         if not logs:
             raise AnchorMissing(
                 f"chain {self.chain!r}: the registry says root {to_0x(root)} was anchored in block {block}, but that block has no Anchored event for it"
+            )
+        block_hash = to_0x(header["hash"])
+        if int(header["timestamp"]) != timestamp or to_0x(logs[0]["blockHash"]) != block_hash:
+            raise AnchorMissing(
+                f"chain {self.chain!r}: the node contradicts itself about block {block}: the registry says time {timestamp}, "
+                f"the block says {int(header['timestamp'])}"
             )
         return AnchorReceipt(
             chain=self.chain,
@@ -181,6 +240,7 @@ class EvmBackend(ChainBackend):
             tx=to_0x(logs[0]["transactionHash"]),
             block=block,
             timestamp=timestamp,
+            block_hash=block_hash,
         )
 
     def verify_on_chain(self, digest: bytes, proof: list[bytes], root: bytes) -> bool:

@@ -219,6 +219,30 @@ class EvmClient:
                 raise ChainMisconfigured(self.chain, f"nothing at {to} answered {signature}")
             return tuple(abi_decode(list(returns), raw))
 
+    def served_chain_id(self) -> int:
+        """The chain id the node reports, even when it is not the configured one (verification
+        compares it with a bundle's claim: a mismatch there is a false claim, not a config error)."""
+        try:
+            self.connect()
+        except ChainMisconfigured:
+            if self._w3 is None:
+                raise
+            with self.errors("reading the chain id"):
+                return int(self._w3.eth.chain_id)
+        return self.config.required_chain_id
+
+    def request(self, method: str, params: Sequence[Any], *, doing: str) -> Any:
+        """One raw JSON-RPC call (the node's own JSON, no web3 formatting): for chain proofs,
+        which must see block fields exactly as the node serves them."""
+        w3 = self.w3
+        with self.errors(doing):
+            reply = w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+            if "error" in reply:
+                error = reply["error"]
+                message = error.get("message", error) if isinstance(error, dict) else error
+                raise ChainUnreachable(self.chain, f"the node refused {doing}: {_one_line(message)}")
+            return reply.get("result")
+
     def code(self, address: str) -> bytes:
         with self.errors(f"reading the code at {address}"):
             return bytes(self.w3.eth.get_code(Web3.to_checksum_address(address)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +11,11 @@ from pydantic import Field, ValidationInfo, field_validator
 from bctrace.backend import BackendConfig, ChainBackend
 from bctrace.config import path_from_config
 from bctrace.bundle import AnchorReceipt
-from bctrace.errors import ChainIdMismatch, ChainUnreachable
+from bctrace.errors import ChainIdMismatch, ChainUnreachable, UsageError
 from bctrace.hexutil import to_0x
 
-from .ledger import Block, Ledger, LedgerState
+from . import proof
+from .ledger import LEDGER_FILE, Block, Ledger, LedgerState
 
 
 class LocalConfig(BackendConfig):
@@ -59,6 +61,8 @@ class LocalBackend(ChainBackend):
             tx=block.hash,
             block=block.height,
             timestamp=block.timestamp,
+            block_hash=block.hash,
+            chain_proof=proof.build(state, block),
         )
 
     def anchor(self, root: bytes) -> AnchorReceipt:
@@ -75,3 +79,17 @@ class LocalBackend(ChainBackend):
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "ledger": str(self.ledger.path)}
+
+    @classmethod
+    def check_chain_proof(cls, anchor: AnchorReceipt, root: bytes, trusted: Collection[bytes]) -> None:
+        proof.check(anchor, root, trusted)
+
+
+def ledger_copy(path: Path, *, state_dir: Path) -> LocalBackend:
+    """A backend reading a copy of a ledger (``verify --ledger``): a ``ledger.jsonl`` file or the
+    folder holding it. Its chain id is the copy's own, so bundles match it by chain id."""
+    folder = path.parent if path.is_file() and path.name == LEDGER_FILE else path
+    if not (folder / LEDGER_FILE).is_file():
+        raise UsageError(f"--ledger {path}: no {LEDGER_FILE} there (name the ledger file or the folder holding it)")
+    state = Ledger(folder).read()
+    return LocalBackend(f"ledger {path}", LocalConfig(path=folder, chain_id=state.chain_id), state_dir=state_dir)

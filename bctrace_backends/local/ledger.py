@@ -4,7 +4,10 @@ Every line is the RFC 8785 canonical JSON of one block, and must be byte-for-byt
 any edited byte of the file either breaks a line's canonical form, its hash, or the next block's
 ``prev`` link, and reading the ledger reports the line. Appends take an exclusive file lock
 (``filelock``) and re-read the tail under it, so two processes can anchor at once; each append
-is fsynced before the anchor is reported. Block 0 (genesis) carries the ledger's chain id.
+is fsynced before the anchor is reported. Block 0 (genesis) carries the ledger's chain id; every
+later block repeats it with the genesis hash (``chain_id``, ``genesis``), so that one line, linked
+to a trusted head hash, proves which ledger it belongs to (ledgers written before these fields
+existed stay valid).
 """
 
 from __future__ import annotations
@@ -44,10 +47,31 @@ class LedgerState:
     genesis: str
     blocks: list[Block]
     by_root: dict[str, Block]
+    lines: list[bytes]
+    """Each block's line as stored (without the newline), for the chain proofs of bundles."""
 
 
 def block_hash(fields: dict[str, Any]) -> str:
     return to_0x(hashlib.sha256(canonical_bytes(fields)).digest())
+
+
+def parse_line(line: bytes) -> tuple[dict[str, Any], str] | str:
+    """A ledger line's fields (without ``hash``) and its hash, or why it is not a valid block line
+    (not JSON, not canonical, hash not matching its fields)."""
+    try:
+        fields = json.loads(line)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        return "is not valid JSON (edited)"
+    try:
+        canonical = isinstance(fields, dict) and canonical_bytes(fields) == line
+    except ValueError:
+        canonical = False
+    if not canonical:
+        return "is not in canonical form (edited)"
+    claimed = fields.pop("hash", None)
+    if claimed != block_hash(fields):
+        return "does not match its hash (edited)"
+    return fields, claimed
 
 
 class Ledger:
@@ -81,15 +105,11 @@ class Ledger:
         chain_id = 0
         prev = ZERO
         for number, line in enumerate(lines, start=1):
-            try:
-                fields = json.loads(line)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                raise LedgerTampered(f"{where}: line {number} is not valid JSON (edited)") from None
-            if not isinstance(fields, dict) or canonical_bytes(fields) != line:
-                raise LedgerTampered(f"{where}: line {number} is not in canonical form (edited)")
-            claimed = fields.pop("hash", None)
-            if claimed != block_hash(fields):
-                raise LedgerTampered(f"{where}: block {number - 1} (line {number}) does not match its hash (edited)")
+            parsed = parse_line(line)
+            if isinstance(parsed, str):
+                block = f"block {number - 1} (line {number})" if "hash" in parsed else f"line {number}"
+                raise LedgerTampered(f"{where}: {block} {parsed}")
+            fields, claimed = parsed
             if fields.get("height") != number - 1 or fields.get("prev") != prev:
                 raise LedgerTampered(f"{where}: block {number - 1} (line {number}) does not link to the block before it (removed or reordered)")
             if number == 1:
@@ -98,13 +118,15 @@ class Ledger:
                 chain_id = fields["chain_id"]
             elif blocks and fields["timestamp"] < blocks[-1].timestamp:
                 raise LedgerTampered(f"{where}: block {number - 1} has a timestamp earlier than its parent (back-dated)")
+            elif fields.get("genesis", blocks[0].hash) != blocks[0].hash or fields.get("chain_id", chain_id) != chain_id:
+                raise LedgerTampered(f"{where}: block {number - 1} (line {number}) names another ledger (chain id or genesis differ)")
             blocks.append(Block(fields["height"], fields["timestamp"], fields.get("root"), fields["prev"], claimed))
             prev = claimed
         by_root: dict[str, Block] = {}
         for block in blocks[1:]:
             if block.root is not None:
                 by_root.setdefault(block.root, block)
-        return LedgerState(chain_id=chain_id, genesis=blocks[0].hash, blocks=blocks, by_root=by_root)
+        return LedgerState(chain_id=chain_id, genesis=blocks[0].hash, blocks=blocks, by_root=by_root, lines=lines)
 
     def append_root(self, root: str, *, chain_id: int | None) -> tuple[LedgerState, Block]:
         """Append a block anchoring ``root`` unless it is already there; return its block."""
@@ -118,6 +140,8 @@ class Ledger:
                 return state, existing
             last = state.blocks[-1]
             fields = {
+                "chain_id": state.chain_id,
+                "genesis": state.genesis,
                 "height": last.height + 1,
                 "prev": last.hash,
                 "root": root,
