@@ -196,10 +196,14 @@ def _parse_json_body(body: str) -> dict[str, Any]:
             body = path.read_text(encoding="utf-8")
         except OSError as err:
             raise UsageError(f"--json file {path} cannot be read: {err.strerror}") from err
+    from .strictjson import JsonProblem, loads
+
     try:
-        data = json.loads(body)
+        data = loads(body)
     except json.JSONDecodeError as err:
         raise UsageError(f"{source} is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from err
+    except JsonProblem as err:
+        raise UsageError(f"{source}: " + (f"body.{err}" if err.where else str(err))) from None
     if not isinstance(data, dict):
         raise UsageError(f"{source} must be a JSON object, got {type(data).__name__}")
     return data

@@ -139,10 +139,10 @@ def canonical_bytes(obj: Any) -> bytes:
 
 
 def _as_doubles(value: Any) -> Any:
-    """``value`` with every integer beyond 2**53 replaced by its (equal) float."""
+    """``value`` with every integer from 2**53 on replaced by its (equal) float."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, int) and abs(value) > SAFE_INTEGER:
+    if isinstance(value, int) and abs(value) >= SAFE_INTEGER:
         return float(value)
     if isinstance(value, dict):
         return {k: _as_doubles(v) for k, v in value.items()}

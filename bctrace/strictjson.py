@@ -105,8 +105,29 @@ def loads(text: str, *, max_depth: int = MAX_DEPTH) -> Any:
                            parse_constant=_constant)
     except RecursionError:
         raise JsonProblem(f"nested deeper than {max_depth} levels") from None
+    except JsonProblem as err:
+        raise JsonProblem(str(err), _path_of_refused(text)) from None
     check_tree(value, max_depth=max_depth, surrogates=bool(_ESCAPED_SURROGATE.search(text)))
     return value
+
+
+class _Refused:
+    """Stands in for a refused value, to find its path in a second parse."""
+
+
+def _path_of_refused(text: str) -> str | None:
+    """Where the first value the hooks refused sits (hooks cannot know their path)."""
+    marker = _Refused()
+
+    def mark(literal: str) -> Any:
+        return marker if number_problem(literal) else 0
+
+    try:
+        tree = json.loads(text, parse_int=lambda s: mark(s) if len(s) > 15 else 0, parse_float=mark,
+                          parse_constant=lambda s: marker)
+    except (ValueError, RecursionError):
+        return None
+    return path_to(tree, marker)
 
 
 def check_tree(value: Any, *, max_depth: int = MAX_DEPTH, surrogates: bool = True) -> None:

@@ -389,8 +389,6 @@ class Tracer:
         tracer's life, so many bundles share one connection)."""
         from urllib.parse import urlsplit
 
-        from pydantic import ValidationError
-
         out: dict[str, ChainBackend] = {}
         for chain_id, url in rpc:
             receipt = next((a for a in bundle.anchors if a.chain_id == chain_id), None)
@@ -403,12 +401,14 @@ class Tracer:
             key = (name, url, kind, receipt.contract)
             if key not in self._adhoc_backends:
                 cls = self._registry.get(kind)
-                try:
-                    cfg = cls.config_model.model_validate(
-                        {"backend": kind, "rpc_url": url, "chain_id": chain_id, "contract": receipt.contract}
-                    )
-                except ValidationError as err:
-                    raise UsageError(f"--rpc {chain_id}=…: {_one_line(err.errors()[0]['msg'])}") from None
+                table = {"backend": kind, "rpc_url": url, "chain_id": chain_id}
+                try:  # the contract is looked up where the bundle claims: a malformed one fails the check
+                    cfg = cls.config_model.model_validate({**table, "contract": receipt.contract})
+                except ValidationError:
+                    try:
+                        cfg = cls.config_model.model_validate(table)
+                    except ValidationError as err:
+                        raise UsageError(f"--rpc {chain_id}=…: {field_error(err)}") from None
                 self._adhoc_backends[key] = cls(name, cfg, state_dir=self.config.state_dir)
             out[name] = self._adhoc_backends[key]
         return out

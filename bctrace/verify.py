@@ -343,10 +343,11 @@ def _plan(bundle: ProofBundle, backends: Mapping[str, ChainBackend], chains: Ite
     for anchor in bundle.anchors:
         if anchor.chain_id in trusted:
             group_of(anchor)
+    have = ", ".join(sorted({str(a.chain_id) for a in bundle.anchors})) or "none"
     for chain_id in sorted(asked):
         if not any(a.chain_id == chain_id for a in bundle.anchors):
             groups[("absent", chain_id)] = _Group(f"chain id {chain_id}", chain_id,
-                                                  absent=f"the bundle has no anchor on chain id {chain_id}")
+                                                  absent=f"chain_id: the bundle has no anchor on chain id {chain_id} (its anchors: chain ids {have})")
     return groups
 
 

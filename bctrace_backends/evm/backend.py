@@ -229,8 +229,8 @@ class EvmBackend(ChainBackend):
         block_hash = to_0x(header["hash"])
         if int(header["timestamp"]) != timestamp or to_0x(logs[0]["blockHash"]) != block_hash:
             raise AnchorMissing(
-                f"chain {self.chain!r}: the node contradicts itself about block {block}: the registry says time {timestamp}, "
-                f"the block says {int(header['timestamp'])}"
+                f"chain {self.chain!r}: the node contradicts itself about block {block}: timestamp {timestamp} in the registry, "
+                f"{int(header['timestamp'])} in the block; block_hash {to_0x(logs[0]['blockHash'])} in the log, {block_hash} in the block"
             )
         return AnchorReceipt(
             chain=self.chain,
