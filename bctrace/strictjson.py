@@ -155,7 +155,7 @@ def check_tree(value: Any, *, max_depth: int = MAX_DEPTH, surrogates: bool = Tru
         node, depth = stack.pop()
         if isinstance(node, dict):
             if isinstance(node, _Duplicated):
-                raise DuplicateKey(f"key {node.key!r} appears twice in one object", path_to(value, node))
+                raise DuplicateKey(f"key '{printable(node.key)}' appears twice in one object", path_to(value, node))
             if depth >= max_depth:
                 raise JsonProblem(f"nested deeper than {max_depth} levels")
             if surrogates:
@@ -178,6 +178,12 @@ def _check_text(text: str, root: Any) -> None:
                           path_to(root, text)) from None
 
 
+def printable(key: str, limit: int = 80) -> str:
+    """A key as it may appear in a one-line error: controls and surrogates escaped, shortened."""
+    shown = "".join(c if c.isprintable() and not 0xD800 <= ord(c) <= 0xDFFF else f"\\u{ord(c):04x}" for c in key[:limit])
+    return shown + ("…" if len(key) > limit else "")
+
+
 def path_to(root: Any, target: Any) -> str | None:
     """The path (``a.b[2].c``) of the first node that is ``target``, for error messages."""
     stack: list[tuple[Any, str]] = [(root, "")]
@@ -188,8 +194,8 @@ def path_to(root: Any, target: Any) -> str | None:
         if isinstance(node, dict):
             for k, v in node.items():
                 if k is target:
-                    return f"{path}.{k}".lstrip(".") + " (key)"
-                stack.append((v, f"{path}.{k}".lstrip(".")))
+                    return f"{path}.{printable(k)}".lstrip(".") + " (key)"
+                stack.append((v, f"{path}.{printable(k)}".lstrip(".")))
         elif isinstance(node, list):
             stack.extend((v, f"{path}[{i}]") for i, v in enumerate(node))
     return None
@@ -224,8 +230,8 @@ def check_value(value: Any, where: str, *, max_depth: int = MAX_DEPTH) -> None:
                 for k, v in node.items():
                     if not isinstance(k, str):
                         raise JsonProblem(f"key {k!r} is not a string (JSON keys are strings)", path)
-                    stack.append((k, f"{path}.{k} (key)", depth + 1))
-                    stack.append((v, f"{path}.{k}", depth + 1))
+                    stack.append((k, f"{path}.{printable(k)} (key)", depth + 1))
+                    stack.append((v, f"{path}.{printable(k)}", depth + 1))
             else:
                 stack.extend((v, f"{path}[{i}]", depth + 1) for i, v in enumerate(node))
         else:

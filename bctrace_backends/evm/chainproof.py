@@ -19,6 +19,7 @@ format) or the anchor transaction was not a direct ``anchor(root)`` call, it rai
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,7 @@ MAX_NODE_BYTES = 256 * 1024
 """Largest proof node: a transactions-trie leaf holds the whole transaction."""
 MAX_HEADER_BYTES = 64 * 1024
 _MASK48 = (1 << 48) - 1
+_LOWER_HEX = re.compile(r"0x(?:[0-9a-f]{2})*")
 
 _HEADER_FIELDS = (
     ("parentHash", False), ("sha3Uncles", False), ("miner", False), ("stateRoot", False),
@@ -231,7 +233,7 @@ def _hex(proof: dict[str, Any], name: str, limit: int) -> bytes:
 
 
 def _hex_value(value: Any, limit: int) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x") or len(value) > 2 + 2 * limit or value != value.lower():
+    if not isinstance(value, str) or len(value) > 2 + 2 * limit or not _LOWER_HEX.fullmatch(value):
         raise ValueError("not lowercase 0x hex")
     return bytes.fromhex(value[2:])
 

@@ -138,3 +138,27 @@ def test_every_single_field_change_fails_naming_the_field(mode, evm_chain_factor
             assert word in result.output, (leaf, word, result.output)
         checked += 1
     assert checked >= 20
+
+
+@pytest.fixture
+def evm_bundle_offline(evm_chain_factory, write_config, project, cli, tmp_path_factory):
+    chain, _, path, data = anchored_bundle(evm_chain_factory, write_config, project, cli)
+    chain.node.stop()
+    return path.read_text(), f"1={data['anchors'][0]['block_hash']}"
+
+
+def test_fuzzed_evm_bundles_with_a_trusted_block(evm_bundle_offline, cli, tmp_path):
+    """Mutated EVM bundles with chain proofs, checked offline: no crash, documented exit codes,
+    and none that claims something the original did not verifies."""
+    from bundle_fuzz import ci, fuzz_once, mutated_text
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    original, trusted = evm_bundle_offline
+
+    @ci(300)
+    @given(st.data())
+    def run(data):
+        fuzz_once(cli, tmp_path / "fuzz.bctrace.json", original, data.draw(mutated_text(original)), ["--trust-block", trusted])
+
+    run()
