@@ -101,16 +101,25 @@ def _constant(name: str) -> Any:
 def loads(text: str, *, max_depth: int = MAX_DEPTH) -> Any:
     """Parse ``text`` strictly; raises :class:`JsonProblem` (or :class:`DuplicateKey`) naming the
     place where it can. ``json.JSONDecodeError`` (also a ``ValueError``) is raised for syntax."""
-    if nesting(text) > max_depth:  # before json.loads, whose C recursion could exhaust the stack
+    if nesting(text, at_most=max_depth) > max_depth:  # before json.loads: its C recursion could exhaust the stack
         raise JsonProblem(f"nested deeper than {max_depth} levels")
+    duplicates: list[_Duplicated] = []
+
+    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out = _object(pairs)
+        if isinstance(out, _Duplicated):
+            duplicates.append(out)
+        return out
+
     try:
-        value = json.loads(text, object_pairs_hook=_object, parse_int=_parse_int, parse_float=_parse_float,
+        value = json.loads(text, object_pairs_hook=hook, parse_int=_parse_int, parse_float=_parse_float,
                            parse_constant=_constant)
     except RecursionError:
         raise JsonProblem(f"nested deeper than {max_depth} levels") from None
     except JsonProblem as err:
         raise JsonProblem(str(err), _path_of_refused(text)) from None
-    check_tree(value, max_depth=max_depth, surrogates=bool(_ESCAPED_SURROGATE.search(text)))
+    if duplicates or _ESCAPED_SURROGATE.search(text):  # walk the tree only to name the place
+        check_tree(value, max_depth=max_depth)
     return value
 
 
@@ -119,11 +128,13 @@ _BRACKET = re.compile(r"[\[\]{}]")
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
-def nesting(text: str) -> int:
+def nesting(text: str, *, at_most: int = 0) -> int:
     """How deep arrays and objects nest in JSON ``text`` (brackets inside strings ignored),
-    computed without recursion and at C speed (regex, map, accumulate)."""
-    if text.count("[") + text.count("{") <= 1:
-        return min(1, text.count("[") + text.count("{"))
+    computed without recursion and at C speed (regex, map, accumulate). With ``at_most``, any
+    answer up to it may stand for a smaller depth (fewer brackets than that cannot nest deeper)."""
+    opening = text.count("[") + text.count("{")
+    if opening <= max(1, at_most):
+        return min(1, opening) if not at_most else opening
     brackets = _BRACKET.findall(_STRING.sub("", text))
     return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
 
