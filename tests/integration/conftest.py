@@ -9,6 +9,8 @@ EVM (reusable for L2 and permissioned-network tests):
 - ``evm_chain_factory(chain_id, ...)``: a node with the signer funded and a TraceRegistry deployed;
   returns an :class:`EvmChain` whose ``table()`` is a ready ``[chains.NAME]`` table.
 - ``write_config(chains, default_chains=None)``: writes a ``bctrace.toml`` in the test's folder.
+- ``rpc_proxy(upstream, rewrite)``: a loopback JSON-RPC proxy in front of a node that lets
+  ``rewrite(request, reply)`` change each reply (PoA blocks, lying providers); returns its URL.
 
 Rollups and permissioned networks (on anvil, with the chain id of the real network):
 
@@ -22,7 +24,10 @@ Rollups and permissioned networks (on anvil, with the chain id of the real netwo
 from __future__ import annotations
 
 import json
+import threading
+import urllib.request
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -257,3 +262,48 @@ def write_config(tmp_path: Path) -> Callable[..., Path]:
         return target
 
     return write
+
+
+class _RewritingProxy(ThreadingHTTPServer):
+    def __init__(self, upstream: str, rewrite: Callable[[dict[str, Any], dict[str, Any]], None]) -> None:
+        self.upstream = upstream
+        self.rewrite = rewrite
+        super().__init__(("127.0.0.1", 0), _RewritingHandler)
+
+
+class _RewritingHandler(BaseHTTPRequestHandler):
+    server: _RewritingProxy
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        req = urllib.request.Request(self.server.upstream, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            reply = json.loads(resp.read())
+        asked = json.loads(body)
+        for question, answer in zip(asked if isinstance(asked, list) else [asked], reply if isinstance(reply, list) else [reply]):
+            self.server.rewrite(question, answer)
+        out = json.dumps(reply).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def rpc_proxy() -> Iterator[Callable[..., str]]:
+    servers: list[_RewritingProxy] = []
+
+    def start(upstream: str, rewrite: Callable[[dict[str, Any], dict[str, Any]], None]) -> str:
+        server = _RewritingProxy(upstream, rewrite)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()

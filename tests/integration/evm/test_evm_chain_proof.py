@@ -7,6 +7,7 @@ import copy
 import json
 
 import pytest
+from bundle_fuzz import leaves
 
 pytestmark = pytest.mark.integration
 
@@ -70,27 +71,12 @@ def _header_of(block):
     return header_rlp(block).hex()
 
 
-def _leaves(value, path=()):
-    if isinstance(value, dict):
-        for k, v in value.items():
-            yield from _leaves(v, (*path, k))
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            yield from _leaves(v, (*path, i))
-    else:
-        yield path, value
-
-
-def _changed(value):
+def changed(value):
     """One single-value change that keeps the JSON type (and hex strings lowercase hex)."""
-    if isinstance(value, bool):
-        return not value
-    if isinstance(value, int):
-        return value + 1
     if isinstance(value, str) and value.startswith("0x") and len(value) > 2:
         i = len(value) // 2
         return value[:i] + ("1" if value[i] != "1" else "2") + value[i + 1:]
-    return value + "x"
+    return value + 1 if isinstance(value, int) and not isinstance(value, bool) else value + "x"
 
 
 def _set(data, path, value):
@@ -116,7 +102,7 @@ def test_every_single_field_change_fails_naming_the_field(mode, evm_chain_factor
     monkeypatch.chdir(tmp_path)
     assert cli("verify", path, *how).exit_code == 0
     checked = 0
-    for leaf, value in _leaves(data):
+    for leaf, value in leaves(data):
         top = leaf[0]
         if top in ("bctrace",) or (top == "merkle" and leaf[1] == "format"):
             continue
@@ -129,7 +115,7 @@ def test_every_single_field_change_fails_naming_the_field(mode, evm_chain_factor
         else:
             word = EXPECTED_WORD[top]
         edited = copy.deepcopy(data)
-        _set(edited, leaf, _changed(value))
+        _set(edited, leaf, changed(value))
         result = cli("verify", write(tmp_path, edited), *how)
         assert result.exit_code == 1, (leaf, result.output)
         if word == "record":
