@@ -411,7 +411,7 @@ def compare_claim(claim: AnchorReceipt, found: AnchorReceipt) -> list[str]:
 
 def check_trusted(claim: AnchorReceipt, root: bytes, hashes: Collection[bytes], checker: Checker | None) -> Witness:
     """Check an anchor from its chain proof and trusted hashes alone: no network."""
-    source = "trusted " + ("head " if claim.backend == "local" else "block ") + ", ".join(to_0x(h) for h in sorted(hashes))
+    source = "trusted " + ("head " if claim.backend == "local" else "block ") + ", ".join(to_0x(h)[:12] + "…" for h in sorted(hashes))
     if claim.chain_proof is None:
         return Witness(source, "not-configured",
                        "the anchor carries no chain_proof, so a trusted block hash cannot check it (name a node with --rpc or a config)")

@@ -209,3 +209,12 @@ def test_local_anchor_checks_against_a_trusted_head_without_the_state_folder(rec
     edited["anchors"][0]["chain_proof"]["lines"][0] = edited["anchors"][0]["chain_proof"]["lines"][0].replace('"timestamp":', '"timestamp":1')
     result = cli("verify", put(tmp_path / "line.bctrace.json", json.dumps(edited)), "--trust-block", head)
     assert result.exit_code == 1 and "chain_proof.lines[0]" in result.output
+
+
+def test_bundle_size_limit(recorded, cli, tmp_path, monkeypatch):
+    from bctrace import bundle as bundle_module
+
+    path, _ = recorded
+    monkeypatch.setattr(bundle_module, "MAX_BUNDLE_BYTES", path.stat().st_size - 1)
+    result = cli("verify", path)
+    assert result.exit_code == 2 and "larger than" in result.output
