@@ -16,9 +16,9 @@ import os
 
 import pytest
 
-from .backend import ChainBackend
-from .bundle import AnchorReceipt
-from .merkle import MerkleTree
+from ._internal.backend import ChainBackend
+from ._internal.bundle import AnchorReceipt
+from ._internal.merkle import MerkleTree
 
 
 def random_root() -> bytes:

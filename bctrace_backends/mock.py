@@ -9,10 +9,10 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from bctrace.backend import BackendConfig, ChainBackend
-from bctrace.bundle import AnchorReceipt
+from bctrace._internal.backend import BackendConfig, ChainBackend
+from bctrace._internal.bundle import AnchorReceipt
 from bctrace.errors import AnchorFailed
-from bctrace.hexutil import to_0x
+from bctrace._internal.hexutil import to_0x
 from bctrace.plugins import BackendRegistry, hookimpl
 
 

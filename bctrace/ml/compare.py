@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..bundle import BUNDLE_SUFFIX, ProofBundle
+from .._internal.bundle import BUNDLE_SUFFIX, ProofBundle
 from ..errors import BundleError, VerificationError
 from .run import KIND
 
 if TYPE_CHECKING:
-    from ..tracer import Tracer
+    from .._internal.tracer import Tracer
 
 __all__ = ["Difference", "NotReproduced", "RunBundles", "compare_runs", "load_run", "run_view"]
 

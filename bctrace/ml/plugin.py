@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ..errors import UsageError
-from ..plugins.hookspecs import hookimpl
+from .._internal.hookspecs import hookimpl
 
 
 @hookimpl
@@ -49,7 +49,7 @@ def _tracer(config_path: str | None) -> Any:
     ctx = click.get_current_context()
     if config_path is None:
         return open_tracer(ctx)
-    from ..tracer import Tracer
+    from .._internal.tracer import Tracer
 
     tracer = Tracer.from_config(config_path)
     ctx.call_on_close(tracer.close)
@@ -153,7 +153,7 @@ def report_cmd(bundle: str, offline: bool, as_json: bool, config_path: str | Non
 
     run = load_run(bundle)
     if offline:
-        from ..verify import check_offline, verify_trace
+        from .._internal.verify import check_offline, verify_trace
 
         for step, path in zip(run.steps, run.paths):
             check_offline(step, str(path))

@@ -16,10 +16,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from bctrace.backend import BackendConfig, ChainBackend
-from bctrace.bundle import AnchorReceipt
+from bctrace._internal.backend import BackendConfig, ChainBackend
+from bctrace._internal.bundle import AnchorReceipt
 from bctrace.errors import AnchorMissing, ChainMisconfigured
-from bctrace.hexutil import to_0x
+from bctrace._internal.hexutil import to_0x
 
 from . import artifact
 from .config import EvmConfig, redact_url

@@ -28,7 +28,7 @@ from web3.exceptions import (
 )
 
 from bctrace.errors import AnchorFailed, ChainError, ChainMisconfigured, ChainUnreachable, NotPermitted
-from bctrace.hexutil import to_0x
+from bctrace._internal.hexutil import to_0x
 
 from . import artifact
 from .config import EvmConfig, redact_url
@@ -199,7 +199,7 @@ class EvmClient:
         ``optional``: return ``None`` when the call reverts or returns nothing (a function that an
         older version of a predeploy does not have) instead of raising.
         """
-        from bctrace.merkle import keccak256
+        from bctrace._internal.merkle import keccak256
 
         types = [t for t in signature[signature.index("(") + 1 : -1].split(",") if t]
         data = keccak256(signature.encode())[:4] + abi_encode(types, list(args))

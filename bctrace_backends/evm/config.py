@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from bctrace.backend import BackendConfig
-from bctrace.config import path_from_config
+from bctrace._internal.backend import BackendConfig
+from bctrace._internal.config import path_from_config
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bctrace.errors import AnchorFailed
-from bctrace.hexutil import to_0x
+from bctrace._internal.hexutil import to_0x
 
 from . import artifact
 from .client import EvmClient

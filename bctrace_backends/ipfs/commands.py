@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import click
 
 if TYPE_CHECKING:
-    from bctrace.bundle import ProofBundle
-    from bctrace.stores import ContentStore
+    from bctrace._internal.bundle import ProofBundle
+    from bctrace._internal.stores import ContentStore
 
 
 @click.command()
@@ -25,9 +25,9 @@ def fetch(ctx: click.Context, bundle: Path, to: Path, store_name: str | None, ap
     exit code 3 (the record is fine, the store is not). The bundle's own Merkle proof is checked
     offline first.
     """
-    from bctrace.bundle import ProofBundle
-    from bctrace.stores import fetch_bundle
-    from bctrace.verify import check_offline
+    from bctrace._internal.bundle import ProofBundle
+    from bctrace._internal.stores import fetch_bundle
+    from bctrace._internal.verify import check_offline
 
     loaded = ProofBundle.read(bundle)
     check_offline(loaded, str(bundle))
@@ -42,9 +42,9 @@ def fetch(ctx: click.Context, bundle: Path, to: Path, store_name: str | None, ap
 def _store(bundle: ProofBundle, store_name: str | None, api: str | None, config_path: Path | None) -> ContentStore:
     from pydantic import ValidationError
 
-    from bctrace.config import load_config
+    from bctrace._internal.config import load_config
     from bctrace.errors import UsageError
-    from bctrace.stores import open_store
+    from bctrace._internal.stores import open_store
 
     from .store import IpfsConfig, IpfsStore
 

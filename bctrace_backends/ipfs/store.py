@@ -19,9 +19,9 @@ from typing import Any
 import httpx
 from pydantic import Field, field_validator
 
-from bctrace.cid import CidParams
+from bctrace._internal.cid import CidParams
 from bctrace.errors import ConfigError, StoreError
-from bctrace.stores import ContentStore, StoreConfig
+from bctrace._internal.stores import ContentStore, StoreConfig
 
 READ_SIZE = 1 << 20
 

@@ -17,7 +17,7 @@ from typing import Any
 from eth_utils import is_address, to_checksum_address
 
 from bctrace.errors import UsageError
-from bctrace.hexutil import to_0x
+from bctrace._internal.hexutil import to_0x
 
 from bctrace_backends.evm import artifact
 from bctrace_backends.evm.backend import EvmBackend

@@ -16,12 +16,12 @@ import pytest
 from click.testing import CliRunner
 
 from bctrace import ProofBundle, Tracer
-from bctrace.cid import same_cid
-from bctrace.hashing import check_subject
-from bctrace.record import Subject
+from bctrace._internal.cid import same_cid
+from bctrace._internal.hashing import check_subject
+from bctrace._internal.record import Subject
 from bctrace.cli import main
 from bctrace.errors import ConfigError, StoreError
-from bctrace.stores import StoreContentMismatch, fetch_bundle, open_store
+from bctrace._internal.stores import StoreContentMismatch, fetch_bundle, open_store
 
 from .conftest import FakeNode, node_folder_cid
 
@@ -166,7 +166,7 @@ def test_auth_env_missing_and_literal_secret_refused(make_tracer: Callable[..., 
 def test_git_archive_snapshot_stored(ipfs_api: str, make_tracer: Callable[..., Tracer], tmp_path: Path) -> None:
     import subprocess
 
-    from bctrace.gitstate import stamp_git
+    from bctrace._internal.gitstate import stamp_git
 
     repo = tmp_path / "repo"
     repo.mkdir()

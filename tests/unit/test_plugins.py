@@ -10,7 +10,7 @@ import pytest
 from bctrace import Tracer
 from bctrace.errors import ConfigError, PluginError
 from bctrace.plugins import hookimpl
-from bctrace.plugins.manager import BackendRegistry, backend_registry, get_plugin_manager
+from bctrace._internal.plugin_manager import BackendRegistry, backend_registry, get_plugin_manager
 
 SAMPLE = Path(__file__).resolve().parents[1] / "plugins" / "sample_notary"
 

@@ -17,8 +17,8 @@ import math
 from typing import TYPE_CHECKING, Any
 
 from ...errors import UsageError
-from ...hexutil import to_0x
-from ...record import canonical_bytes
+from ..._internal.hexutil import to_0x
+from ..._internal.record import canonical_bytes
 
 if TYPE_CHECKING:
     from ..run import Run

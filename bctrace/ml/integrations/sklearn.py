@@ -20,7 +20,7 @@ from ._binding import RunBinding, require_run
 from .data import log_array
 
 if TYPE_CHECKING:
-    from ...tracer import Tracer
+    from ..._internal.tracer import Tracer
     from ..run import Run
 
 __all__ = ["estimator_params", "fit", "predict"]

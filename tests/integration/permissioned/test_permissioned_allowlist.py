@@ -74,7 +74,7 @@ def test_not_allowed_writer_fails_clearly_keeps_the_batch_and_anchors_after_allo
 
 def test_the_same_flow_through_the_tracer(permissioned_chain_factory, writer, tmp_path):
     from bctrace.errors import NotPermitted
-    from bctrace.tracer import Tracer
+    from bctrace._internal.tracer import Tracer
 
     from bctrace_backends.permissioned.writers import set_writer
 

@@ -7,10 +7,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bctrace.backend import BackendConfig, ChainBackend
-from bctrace.bundle import AnchorReceipt
+from bctrace._internal.backend import BackendConfig, ChainBackend
+from bctrace._internal.bundle import AnchorReceipt
 from bctrace.errors import ChainUnreachable
-from bctrace.hexutil import to_0x
+from bctrace._internal.hexutil import to_0x
 from bctrace.plugins import hookimpl
 
 

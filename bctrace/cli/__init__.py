@@ -16,8 +16,8 @@ from typing import Any
 
 import click
 
-from .errors import EXIT_CHAIN, EXIT_NOT_VERIFIED, EXIT_USAGE, BctraceError, UsageError
-from .hexutil import to_0x
+from ..errors import EXIT_CHAIN, EXIT_NOT_VERIFIED, EXIT_USAGE, BctraceError, UsageError
+from .._internal.hexutil import to_0x
 
 INIT_TEMPLATE = """\
 # bctrace configuration. Docs: README.md, section "Configuration".
@@ -81,7 +81,7 @@ def open_tracer(ctx: click.Context) -> Any:
     root = ctx.find_root()
     obj = root.obj if isinstance(root.obj, dict) else {}
     if "tracer" not in obj:
-        from .tracer import Tracer
+        from .._internal.tracer import Tracer
 
         obj["tracer"] = Tracer.from_config(obj.get("config_path"))
         root.call_on_close(obj["tracer"].close)
@@ -133,7 +133,7 @@ def stamp(ctx: click.Context, paths: tuple[str, ...], kind: str | None, trace_id
     recorded = []
     for p in paths:
         if git_state:
-            from .gitstate import stamp_git
+            from .._internal.gitstate import stamp_git
 
             recorded.append(stamp_git(tracer, Path(p), store=store))
         elif p == "-":
@@ -274,8 +274,8 @@ def verify(ctx: click.Context, targets: tuple[str, ...], policy: str, chains: tu
 
     Exit 0 verified, 1 not verified, 2 usage/config error, 3 a chain could not be reached.
     """
-    from .bundle import ProofBundle
-    from .verify import parse_policy, verify_trace
+    from .._internal.bundle import ProofBundle
+    from .._internal.verify import parse_policy, verify_trace
 
     tracer = open_tracer(ctx)
     pol = parse_policy(policy)
@@ -351,7 +351,7 @@ def _print_verification(entry: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the bundle as JSON.")
 def show(bundle_path: Path, as_json: bool) -> None:
     """Summarise a proof bundle (no chain is contacted)."""
-    from .bundle import ProofBundle, bundle_path_for
+    from .._internal.bundle import ProofBundle, bundle_path_for
 
     if not bundle_path.name.endswith(".bctrace.json") and bundle_path.exists():
         bundle_path = bundle_path_for(bundle_path)
@@ -363,7 +363,7 @@ def show(bundle_path: Path, as_json: bool) -> None:
     click.echo(f"bundle   {bundle_path}")
     click.echo(f"record   kind {rec.get('kind')}, trace {rec.get('trace')} step {rec.get('seq', 0)}, created {rec.get('created')}")
     if rec.get("signature"):
-        from .authorship import check_signature
+        from .._internal.authorship import check_signature
 
         try:
             click.echo(f"author   {check_signature(rec, str(bundle_path))} (signature checks)")
@@ -390,7 +390,7 @@ def show(bundle_path: Path, as_json: bool) -> None:
 @click.pass_context
 def bundle_cmd(ctx: click.Context, digest: str, out: Path | None) -> None:
     """Export the proof bundle of an anchored record of this project by its digest."""
-    from .record import parse_digest
+    from .._internal.record import parse_digest
 
     tracer = open_tracer(ctx)
     try:
@@ -464,7 +464,7 @@ def init(force: bool) -> None:
 
 
 def _add_plugin_commands() -> None:
-    from .plugins.manager import get_plugin_manager
+    from .._internal.plugin_manager import get_plugin_manager
 
     try:
         get_plugin_manager().hook.bctrace_add_commands(cli=main)

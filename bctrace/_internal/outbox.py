@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .bundle import AnchorReceipt
-from .errors import BctraceError, UsageError
+from ..errors import BctraceError, UsageError
 from .hexutil import to_0x
 from .merkle import MerkleTree
 

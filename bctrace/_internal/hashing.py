@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .cid import CidParams, UnixFSBuilder, cid_to_str
-from .errors import SubjectMismatch, UsageError
+from ..errors import SubjectMismatch, UsageError
 from .hexutil import to_0x
 from .record import Subject
 

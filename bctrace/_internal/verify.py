@@ -15,7 +15,7 @@ from typing import Any, Literal, Union
 from .authorship import check_signature
 from .backend import ChainBackend
 from .bundle import AnchorReceipt, ProofBundle
-from .errors import (
+from ..errors import (
     ChainError,
     DigestMismatch,
     PolicyNotMet,

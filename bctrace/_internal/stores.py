@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from .cid import CidParams, cid_from_str, cid_to_str, multihash_of, normalize_cid, same_cid
-from .errors import ConfigError, StoreError, UsageError
+from ..errors import ConfigError, StoreError, UsageError
 from .hexutil import to_0x
 from .record import Subject
 
@@ -98,7 +98,7 @@ class ContentStore(ABC):
 
 def open_store(config: Config, name: str, pm: pluggy.PluginManager | None = None) -> ContentStore:
     """Build the store configured as ``[stores.NAME]``."""
-    from .plugins.manager import get_plugin_manager, store_registry
+    from .plugin_manager import get_plugin_manager, store_registry
 
     try:
         cfg = config.stores[name]

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .cid import Block, CidParams, cid_from_str, cid_to_str, folder_dag
-from .errors import SubjectMismatch, UsageError
+from ..errors import SubjectMismatch, UsageError
 from .hashing import cid_params_for, hash_files, progress_bar
 from .hexutil import to_0x
 from .record import Subject, canonical_bytes

@@ -18,7 +18,7 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from .manager import BackendRegistry, StoreRegistry
+    from .plugin_manager import BackendRegistry, StoreRegistry
 
 PROJECT = "bctrace"
 hookspec = pluggy.HookspecMarker(PROJECT)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import UsageError
+from ..errors import UsageError
 from .hashing import hash_files, subject_for_path
 from .hexutil import to_0x
 from .record import canonical_bytes

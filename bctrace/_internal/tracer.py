@@ -21,10 +21,10 @@ from .authorship import sign as sign_record
 from .backend import ChainBackend
 from .bundle import BUNDLE_SUFFIX, AnchorReceipt, MerkleProofInfo, ProofBundle, bundle_path_for
 from .config import Config, load_config
-from .errors import ChainError, ChainsFailed, ConfigError, UsageError
+from ..errors import ChainError, ChainsFailed, ConfigError, UsageError
 from .hexutil import to_0x
 from .outbox import Outbox
-from .plugins.manager import backend_registry, get_plugin_manager, store_registry
+from .plugin_manager import backend_registry, get_plugin_manager, store_registry
 from .merkle import MerkleTree
 from .record import Record, Subject, new_salt, parse_digest
 from .verify import Policy, VerificationReport, verify_bundle, verify_trace
@@ -408,7 +408,7 @@ class Tracer:
         return ProofBundle.read(bp), str(bp), p
 
     def _check_stamped(self, bundle: ProofBundle, path: Path, source: str) -> None:
-        from .errors import BundleError
+        from ..errors import BundleError
         from .hashing import check_subject
         from .verify import check_offline
 
@@ -422,7 +422,7 @@ class Tracer:
 
     def run(self, name: str, **kwargs: Any) -> Any:
         """Record an ML training run as a trace; see :func:`bctrace.ml.run.start_run`."""
-        from .ml.run import start_run
+        from ..ml.run import start_run
 
         return start_run(self, name, **kwargs)
 

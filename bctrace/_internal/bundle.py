@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import BundleError
+from ..errors import BundleError
 from .hexutil import Hex32, from_0x
 from .merkle import FORMAT
 
