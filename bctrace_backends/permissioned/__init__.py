@@ -27,7 +27,7 @@ def bctrace_register_backends(registry: BackendRegistry) -> None:
 
 @hookimpl
 def bctrace_add_commands(cli: click.Group) -> None:
-    from .cli import allow, revoke_writer, writers
+    from bctrace_backends.evm.allowlist import allow, revoke_writer, writers
 
     cli.add_command(allow)
     cli.add_command(revoke_writer)

@@ -76,7 +76,7 @@ def test_the_same_flow_through_the_tracer(permissioned_chain_factory, writer, tm
     from bctrace.errors import NotPermitted
     from bctrace._internal.tracer import Tracer
 
-    from bctrace_backends.permissioned.writers import set_writer
+    from bctrace_backends.evm.writers import set_writer
 
     chain = permissioned_chain_factory("quorum", name="q")
     address, ref = writer

@@ -10,13 +10,13 @@ import click
 from bctrace.errors import UsageError
 
 if TYPE_CHECKING:
-    from bctrace_backends.evm.backend import EvmBackend
+    from .backend import EvmBackend
 
 
 def _evm_backend(ctx: click.Context, chain: str) -> EvmBackend:
     from bctrace.cli import open_tracer
 
-    from bctrace_backends.evm.backend import EvmBackend
+    from .backend import EvmBackend
 
     backend = open_tracer(ctx).backend(chain)
     if not isinstance(backend, EvmBackend):
