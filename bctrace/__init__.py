@@ -4,10 +4,10 @@ The one class most users need is :class:`Tracer`. Importing bctrace imports no c
 """
 
 from ._internal.bundle import AnchorReceipt, ProofBundle
-from .errors import BctraceError, VerificationError
 from ._internal.record import Record, Subject
 from ._internal.tracer import FlushResult, Recorded, Trace, Tracer
 from ._internal.verify import ChainCheck, VerificationReport
+from .errors import BctraceError, VerificationError
 
 __version__ = "0.1.0"
 

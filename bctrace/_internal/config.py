@@ -18,9 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo
 
+from ..errors import ConfigError, PluginError
 from .authorship import SignerConfig
 from .backend import BackendConfig
-from ..errors import ConfigError, PluginError
 
 if sys.version_info >= (3, 11):
     import tomllib

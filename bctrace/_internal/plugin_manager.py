@@ -1,20 +1,32 @@
-"""The plugin manager: built-in plugins are registered in code, third parties come from the
-``bctrace`` entry-point group (turned off by ``BCTRACE_DISABLE_PLUGIN_AUTOLOAD=1``)."""
+"""The plugin manager: built once per process, with the built-in plugins registered in code and
+third parties loaded from the ``bctrace`` entry-point group (turned off by
+``BCTRACE_DISABLE_PLUGIN_AUTOLOAD=1``).
+
+A broken plugin never takes bctrace down: a plugin that fails to import, implements a hook that
+does not exist (``check_pending``), or whose registrar raises or claims a taken name, is left out
+with one line naming it (:attr:`BctracePluginManager.problems`, printed by the CLI, logged by
+the Python API), and everything else keeps working.
+"""
 
 from __future__ import annotations
 
+import difflib
 import importlib
+import logging
 import os
-from typing import Any, Generic, TypeVar
+from importlib import metadata
+from typing import Any, TypeVar
 
 import pluggy
 
-from ..errors import PluginError
+from ..errors import BctraceError, one_line
 from . import hookspecs
+from .registry import BackendRegistry, CommandRegistry, Registry, StoreRegistry
+
+logger = logging.getLogger("bctrace.plugins")
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "bctrace_backends.local",
-    "bctrace_backends.mock",
     "bctrace.ml.plugin",
     "bctrace.ml.integrations.plugin",
     "bctrace_backends.evm",
@@ -24,97 +36,122 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
 )
 """Modules of the built-in plugins; they register through the same hooks a third party uses."""
 
-T = TypeVar("T")
+R = TypeVar("R", bound="Registry[Any] | CommandRegistry")
 
 
-class Registry(Generic[T]):
-    """Name -> class, filled by a registrar hook. Registering a name twice is an error.
-
-    A plugin may register a class, or an import reference ``"package.module:Class"`` that is
-    imported only when the name is used: registering then costs nothing, and a backend whose
-    optional dependencies are not installed fails with one clear line only when chosen.
-    """
-
-    kind = "plugin"
+class BctracePluginManager(pluggy.PluginManager):
+    """pluggy's manager, plus the one-line problems of plugins that were left out."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, type[T] | str] = {}
-        self._extras: dict[str, str] = {}
+        super().__init__(hookspecs.PROJECT)
+        self.add_hookspecs(hookspecs)
+        self.problems: list[str] = []
 
-    def add(self, name: str, cls: type[T] | str, *, extra: str | None = None) -> None:
-        """Register ``cls`` under ``name``; ``extra`` names the pip extra that provides its
-        dependencies (shown when importing a lazy reference fails)."""
-        known = self._entries.get(name)
-        if known is not None and known != cls:
-            raise PluginError(f"{self.kind} {name!r} is registered twice ({_where(known)} and {_where(cls)})")
-        self._entries[name] = cls
-        if extra:
-            self._extras[name] = extra
-
-    def get(self, name: str) -> type[T]:
+    def register_checked(self, plugin: object, name: str) -> bool:
+        """Register ``plugin`` and check its hooks; on failure record one line and leave it out."""
         try:
-            entry = self._entries[name]
-        except KeyError:
-            known = ", ".join(sorted(self._entries)) or "none"
-            raise PluginError(f"unknown {self.kind} {name!r} (known: {known})") from None
-        if isinstance(entry, str):
-            entry = self._entries[name] = self._load(name, entry)
-        return entry
+            self.register(plugin, name=name)
+        except pluggy.PluginValidationError as err:
+            self.problems.append(f"plugin {name!r} was not loaded: {one_line(err)}")
+            return False
+        return self._check(name)
 
-    def _load(self, name: str, ref: str) -> type[T]:
-        module_name, _, attr = ref.partition(":")
+    def _check(self, name: str) -> bool:
+        """``check_pending`` names a misspelt hook (an ``@hookimpl`` no hookspec matches)."""
+        plugin = self.get_plugin(name)
+        for hook_name in dir(plugin):
+            if not hook_name.startswith("bctrace_") or self.parse_hookimpl_opts(plugin, hook_name) is None:
+                continue
+            if hook_name in RENAMED or not hasattr(self.hook, hook_name) or not getattr(self.hook, hook_name).has_spec():
+                self.unregister(name=name)
+                self.problems.append(f"plugin {name!r} was not loaded: it implements unknown hook {hook_name!r}{_suggest(hook_name)}")
+                return False
         try:
-            return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
-        except ImportError as err:
-            hint = f" (install it with: pip install 'bctrace[{self._extras[name]}]')" if name in self._extras else ""
-            raise PluginError(f"{self.kind} {name!r} needs a package that is not installed: {err}{hint}") from err
+            self.check_pending()
+        except pluggy.PluginValidationError as err:
+            self.unregister(name=name)
+            self.problems.append(f"plugin {name!r} was not loaded: {one_line(err)}")
+            return False
+        return True
 
-    def names(self) -> list[str]:
-        return sorted(self._entries)
+    def fill(self, hook_name: str, registry: R) -> R:
+        """Call a registrar hook plugin by plugin (built-ins first), so that every name knows who
+        registered it; a plugin whose registrar fails is named in ``registry.problems``."""
+        caller = getattr(self.hook, hook_name)
+        for impl in caller.get_hookimpls():
+            registry.plugin = impl.plugin_name
+            try:
+                impl.function(registry=registry)
+            except BctraceError as err:
+                registry.problems.append(err.one_line())
+            except Exception as err:  # a third-party bug must not be a traceback for everyone
+                registry.problems.append(f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(err).__name__}: {one_line(err, 300)}")
+        registry.plugin = hookspecs.PROJECT
+        for problem in registry.problems:
+            logger.warning("%s", problem)
+        return registry
 
-    def __contains__(self, name: object) -> bool:
-        return name in self._entries
+
+RENAMED = hookspecs.RENAMED_HOOKS
 
 
-def _where(entry: object) -> str:
-    return entry.partition(":")[0] if isinstance(entry, str) else str(getattr(entry, "__module__", entry))
-
-
-class BackendRegistry(Registry[Any]):
-    kind = "backend"
-
-
-class StoreRegistry(Registry[Any]):
-    kind = "store"
+def _suggest(hook_name: str) -> str:
+    if hook_name in RENAMED:
+        return f" (plugin API 1.0 replaced it with {RENAMED[hook_name]!r}: see CHANGELOG.md)"
+    known = [n for n in dir(hookspecs) if n.startswith("bctrace_")]
+    close = difflib.get_close_matches(hook_name, known, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def autoload_disabled() -> bool:
     return os.environ.get("BCTRACE_DISABLE_PLUGIN_AUTOLOAD", "").strip() not in ("", "0", "false", "no")
 
 
-def get_plugin_manager(*, autoload: bool | None = None) -> pluggy.PluginManager:
-    """A fresh manager with built-ins and (unless disabled) installed third-party plugins."""
-    pm = pluggy.PluginManager(hookspecs.PROJECT)
-    pm.add_hookspecs(hookspecs)
+def build_plugin_manager(*, autoload: bool) -> BctracePluginManager:
+    """A new manager with the built-ins and, if ``autoload``, the installed third-party plugins."""
+    pm = BctracePluginManager()
     for module_name in BUILTIN_PLUGINS:
-        pm.register(importlib.import_module(module_name), name=module_name)
-    if autoload is None:
-        autoload = not autoload_disabled()
+        pm.register_checked(importlib.import_module(module_name), module_name)
     if autoload:
-        try:
-            pm.load_setuptools_entrypoints(hookspecs.PROJECT)
-        except Exception as err:  # a broken third-party plugin must not be a traceback
-            raise PluginError(f"a bctrace plugin failed to load: {type(err).__name__}: {err}") from err
+        for ep in sorted(metadata.entry_points(group=hookspecs.PROJECT), key=lambda e: e.name):
+            if pm.has_plugin(ep.name) or pm.is_blocked(ep.name):
+                continue
+            try:
+                plugin = ep.load()
+            except Exception as err:  # an import error in a plugin is its problem, not everyone's
+                pm.problems.append(f"plugin {ep.name!r} ({ep.value}) failed to load: {type(err).__name__}: {one_line(err, 300)}")
+                continue
+            pm.register_checked(plugin, ep.name)
+    for problem in pm.problems:
+        logger.warning("%s", problem)
     return pm
 
 
-def backend_registry(pm: pluggy.PluginManager) -> BackendRegistry:
-    registry = BackendRegistry()
-    pm.hook.bctrace_register_backends(registry=registry)
-    return registry
+_MANAGERS: dict[bool, BctracePluginManager] = {}
 
 
-def store_registry(pm: pluggy.PluginManager) -> StoreRegistry:
-    registry = StoreRegistry()
-    pm.hook.bctrace_register_stores(registry=registry)
-    return registry
+def get_plugin_manager(*, autoload: bool | None = None) -> BctracePluginManager:
+    """The process's plugin manager (built on first use, once per autoload setting)."""
+    if autoload is None:
+        autoload = not autoload_disabled()
+    if autoload not in _MANAGERS:
+        _MANAGERS[autoload] = build_plugin_manager(autoload=autoload)
+    return _MANAGERS[autoload]
+
+
+def reset_plugin_manager() -> None:
+    """Forget the process's managers (tests do this after pip-installing a plugin)."""
+    _MANAGERS.clear()
+
+
+def backend_registry(pm: BctracePluginManager | None = None) -> BackendRegistry:
+    return (pm or get_plugin_manager()).fill("bctrace_register_backends", BackendRegistry())
+
+
+def store_registry(pm: BctracePluginManager | None = None) -> StoreRegistry:
+    return (pm or get_plugin_manager()).fill("bctrace_register_stores", StoreRegistry())
+
+
+def command_registry(pm: BctracePluginManager | None = None, *, core: CommandRegistry | None = None) -> CommandRegistry:
+    """The core's commands (already in ``core``) plus every plugin's group."""
+    return (pm or get_plugin_manager()).fill("bctrace_register_commands", core or CommandRegistry())

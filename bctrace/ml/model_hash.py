@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
 from .._internal.hexutil import to_0x
 from .._internal.record import canonical_bytes
+from ..errors import UsageError
 
 __all__ = ["EXECUTION_ONLY_PARAMS", "hash_model", "hash_model_file", "hash_sklearn", "hash_torch_state"]
 

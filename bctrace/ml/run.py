@@ -23,8 +23,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..errors import UsageError
 from .._internal.record import Subject
+from ..errors import UsageError
 
 if TYPE_CHECKING:
     from .._internal.tracer import Recorded, Tracer

@@ -16,8 +16,8 @@ from typing import Any
 
 from eth_utils import is_address, to_checksum_address
 
+from bctrace.api import to_0x
 from bctrace.errors import UsageError
-from bctrace._internal.hexutil import to_0x
 
 from . import artifact
 from .backend import EvmBackend

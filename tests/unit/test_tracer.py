@@ -15,7 +15,7 @@ from bctrace.errors import (
     TraceBroken,
     UsageError,
 )
-from bctrace_backends.mock import MockBackend
+from mock_chain import MockBackend
 
 
 @pytest.fixture(autouse=True)

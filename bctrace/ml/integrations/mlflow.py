@@ -34,9 +34,9 @@ from mlflow.entities import RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from ...errors import BundleError, StoreError, SubjectMismatch, UsageError
 from ..._internal.hashing import subject_for_path
 from ..._internal.record import Subject, canonical_bytes
+from ...errors import BundleError, StoreError, SubjectMismatch, UsageError, one_line
 
 if TYPE_CHECKING:
     from ..._internal.bundle import ProofBundle
@@ -249,7 +249,7 @@ def _mlflow_errors(client: MlflowClient, run_id: str) -> Iterator[None]:
     try:
         yield
     except MlflowException as err:
-        message = " ".join(str(err.message).split())[:300]
+        message = one_line(err.message, 300)
         where = f"MLflow run {run_id} at {redact_uri(client.tracking_uri)}"
         if err.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
             raise UsageError(f"{where}: {message}") from err

@@ -85,7 +85,7 @@ def fit(
         binding.close(err)
         raise
     binding.close()
-    return fitted  # type: ignore[no-any-return]
+    return fitted
 
 
 def predict(
