@@ -9,7 +9,7 @@ from ._internal.tracer import FlushResult, Recorded, Trace, Tracer
 from ._internal.verify import ChainCheck, VerificationReport
 from .errors import BctraceError, VerificationError
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "AnchorReceipt",
