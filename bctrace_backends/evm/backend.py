@@ -19,10 +19,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from bctrace.backend import BackendConfig, ChainBackend
-from bctrace.bundle import AnchorReceipt
-from bctrace.errors import AnchorMissing, ChainMisconfigured, ClaimMismatch
-from bctrace.hexutil import to_0x
+from bctrace.api import AnchorReceipt, BackendConfig, ChainBackend, to_0x
+from bctrace.errors import AnchorMissing, ChainMisconfigured, ClaimMismatch, Reverted
 
 from . import artifact
 from .config import EvmConfig, redact_url
@@ -79,7 +77,7 @@ class AnchorFee:
 
 class EvmBackend(ChainBackend):
     name = "evm"
-    config_model = EvmConfig
+    config_model: ClassVar[type[BackendConfig]] = EvmConfig
     config: EvmConfig
 
     deploys_restricted: ClassVar[bool] = False
@@ -178,8 +176,6 @@ class EvmBackend(ChainBackend):
         found = self.lookup(root)
         if found is not None:
             return self._with_chain_proof(found, root)
-        from .client import Reverted
-
         registry = self.registry()
         data = bytes.fromhex(registry.encode_abi("anchor", args=[root])[2:])
         try:

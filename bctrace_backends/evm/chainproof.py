@@ -28,10 +28,8 @@ from eth_utils import to_checksum_address
 from trie import HexaryTrie
 from trie import exceptions as trie_errors
 
-from bctrace.bundle import AnchorReceipt
+from bctrace.api import AnchorReceipt, keccak256, to_0x
 from bctrace.errors import ClaimMismatch
-from bctrace.hexutil import to_0x
-from bctrace.merkle import keccak256
 
 from . import artifact
 

@@ -8,11 +8,8 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from bctrace.backend import BackendConfig, ChainBackend
-from bctrace.config import path_from_config
-from bctrace.bundle import AnchorReceipt
+from bctrace.api import AnchorReceipt, BackendConfig, ChainBackend, path_from_config, to_0x
 from bctrace.errors import ChainIdMismatch, ChainUnreachable, UsageError
-from bctrace.hexutil import to_0x
 
 from . import proof
 from .ledger import LEDGER_FILE, Block, Ledger, LedgerState
@@ -84,12 +81,12 @@ class LocalBackend(ChainBackend):
     def check_chain_proof(cls, anchor: AnchorReceipt, root: bytes, trusted: Collection[bytes]) -> None:
         proof.check(anchor, root, trusted)
 
-
-def ledger_copy(path: Path, *, state_dir: Path) -> LocalBackend:
-    """A backend reading a copy of a ledger (``verify --ledger``): a ``ledger.jsonl`` file or the
-    folder holding it. Its chain id is the copy's own, so bundles match it by chain id."""
-    folder = path.parent if path.is_file() and path.name == LEDGER_FILE else path
-    if not (folder / LEDGER_FILE).is_file():
-        raise UsageError(f"--ledger {path}: no {LEDGER_FILE} there (name the ledger file or the folder holding it)")
-    state = Ledger(folder).read()
-    return LocalBackend(f"ledger {path}", LocalConfig(path=folder, chain_id=state.chain_id), state_dir=state_dir)
+    @classmethod
+    def from_ledger_copy(cls, path: Path, *, state_dir: Path) -> LocalBackend:
+        """A backend reading a copy of a ledger (``verify --ledger``): a ``ledger.jsonl`` file or
+        the folder holding it. Its chain id is the copy's own, so bundles match it by chain id."""
+        folder = path.parent if path.is_file() and path.name == LEDGER_FILE else path
+        if not (folder / LEDGER_FILE).is_file():
+            raise UsageError(f"--ledger {path}: no {LEDGER_FILE} there (name the ledger file or the folder holding it)")
+        state = Ledger(folder).read()
+        return cls(f"ledger {path}", LocalConfig(path=folder, chain_id=state.chain_id), state_dir=state_dir)

@@ -23,10 +23,8 @@ from typing import Any
 
 from filelock import FileLock
 
+from bctrace.api import canonical_bytes, json_nesting, to_0x
 from bctrace.errors import LedgerTampered
-from bctrace.hexutil import to_0x
-from bctrace.record import canonical_bytes
-from bctrace.strictjson import nesting
 
 LEDGER_FORMAT = "bctrace-local-v1"
 LEDGER_FILE = "ledger.jsonl"
@@ -60,7 +58,7 @@ def parse_line(line: bytes) -> tuple[dict[str, Any], str] | str:
     """A ledger line's fields (without ``hash``) and its hash, or why it is not a valid block line
     (not JSON, not canonical, hash not matching its fields)."""
     try:
-        if nesting(line.decode("utf-8")) > 1:  # a block line is one flat object
+        if json_nesting(line.decode("utf-8")) > 1:  # a block line is one flat object
             return "is not in canonical form (edited)"
         fields = json.loads(line)
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):

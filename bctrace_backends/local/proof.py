@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from bctrace.bundle import AnchorReceipt
+from bctrace.api import AnchorReceipt, to_0x
 from bctrace.errors import ClaimMismatch
-from bctrace.hexutil import to_0x
 
 from .ledger import LEDGER_FORMAT, Block, LedgerState, parse_line
 

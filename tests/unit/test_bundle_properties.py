@@ -95,7 +95,7 @@ def project_dir(project):
 
 @pytest.fixture
 def local_bundle(project, cli):
-    result = cli("record", "--kind", "fuzz", "--json", '{"n": [1, 2.5, "x"], "big": 1e16}', "--flush", "--output-json")
+    result = cli("record", "--kind", "fuzz", "--body", '{"n": [1, 2.5, "x"], "big": 1e16}', "--flush", "--json")
     path = project / json.loads(result.stdout)["bundle"]
     data = json.loads(path.read_text())
     head = f"{data['anchors'][0]['chain_id']}={data['anchors'][0]['tx']}"

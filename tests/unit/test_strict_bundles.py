@@ -14,7 +14,7 @@ import pytest
 @pytest.fixture
 def recorded(project, cli):
     """A record flushed on the local ledger: (bundle path, bundle JSON)."""
-    result = cli("record", "--kind", "paper", "--json", '{"title": "On Things", "flops": 1.2e18}', "--flush", "--output-json")
+    result = cli("record", "--kind", "paper", "--body", '{"title": "On Things", "flops": 1.2e18}', "--flush", "--json")
     assert result.exit_code == 0, result.output
     path = project / json.loads(result.stdout)["bundle"]
     return path, json.loads(path.read_text())
@@ -38,7 +38,7 @@ def test_duplicate_key_fails_naming_the_key(recorded, cli, tmp_path):
 
 @pytest.mark.parametrize("value", ["1e16", "1.2e18", "9007199254740992", "123456789012345680000", "5e-324", "1e21", "-0.0"])
 def test_large_and_odd_numbers_round_trip(value, project, cli):
-    result = cli("record", "--kind", "x", "--json", f'{{"v": {value}}}', "--flush", "--output-json")
+    result = cli("record", "--kind", "x", "--body", f'{{"v": {value}}}', "--flush", "--json")
     assert result.exit_code == 0, result.output
     verified = cli("verify", json.loads(result.stdout)["bundle"])
     assert verified.exit_code == 0, verified.output
@@ -46,7 +46,7 @@ def test_large_and_odd_numbers_round_trip(value, project, cli):
 
 @pytest.mark.parametrize("value", ["9007199254740993", "1152921504606846976", "0.10000000000000001"])
 def test_numbers_no_double_holds_are_refused_at_record_time(value, project, cli):
-    result = cli("record", "--kind", "x", "--json", f'{{"v": {value}}}', "--flush")
+    result = cli("record", "--kind", "x", "--body", f'{{"v": {value}}}', "--flush")
     assert result.exit_code == 2 and "body.v" in result.output and "Traceback" not in result.output, result.output
     assert "pydantic" not in result.output
 
@@ -76,7 +76,7 @@ def test_reserialised_by_javascript_still_verifies_and_a_changed_number_does_not
     node_reserialise(copy)
     assert copy.read_text() != path.read_text()
     assert cli("verify", copy).exit_code == 0
-    result = cli("record", "--kind", "x", "--json", '{"v": 10000000000000000}', "--flush", "--output-json")
+    result = cli("record", "--kind", "x", "--body", '{"v": 10000000000000000}', "--flush", "--json")
     text = (project_dir(tmp_path) / json.loads(result.stdout)["bundle"]).read_text()
     assert "10000000000000000" in text
     changed = put(tmp_path / "changed.bctrace.json", text.replace("10000000000000000", "10000000000000002"))
@@ -141,10 +141,10 @@ def test_malformed_bundles_are_one_line_exit_2(recorded, cli, tmp_path):
 def rewrite_record(cli, tmp_path, data, **changes):
     """A bundle whose record has ``changes`` and whose digest, root and anchor are made to match
     it by anchoring it for real (a well-formed proof of a badly shaped record)."""
-    from bctrace.record import digest_of_json
+    from bctrace._internal.record import digest_of_json
     from bctrace_backends.local.backend import LocalBackend, LocalConfig
-    from bctrace.hexutil import to_0x
-    from bctrace.merkle import MerkleTree
+    from bctrace.api import to_0x
+    from bctrace._internal.merkle import MerkleTree
 
     record = {**data["record"], **changes}
     digest = digest_of_json(record)
@@ -168,7 +168,7 @@ def test_badly_shaped_records_are_exit_2(recorded, cli, tmp_path):
 
 
 def test_two_steps_with_a_string_seq_are_exit_2(project, cli, tmp_path):
-    a = project / json.loads(cli("record", "--kind", "s", "--trace", "t1", "--flush", "--output-json").stdout)["bundle"]
+    a = project / json.loads(cli("record", "--kind", "s", "--trace", "t1", "--flush", "--json").stdout)["bundle"]
     bundle = json.loads(a.read_text())
     shaped, _ = rewrite_record(cli, tmp_path, bundle, seq="1")
     target = put(tmp_path / "step.bctrace.json", json.dumps(shaped))
@@ -177,7 +177,7 @@ def test_two_steps_with_a_string_seq_are_exit_2(project, cli, tmp_path):
 
 
 def test_control_characters_are_escaped_in_show(project, cli):
-    result = cli("record", "--kind", "x\u001b[2Jx", "--flush", "--output-json")
+    result = cli("record", "--kind", "x\u001b[2Jx", "--flush", "--json")
     shown = cli("show", json.loads(result.stdout)["bundle"])
     assert shown.exit_code == 0 and "\u001b" not in shown.output and "\\x1b" in shown.output
 
@@ -212,7 +212,7 @@ def test_local_anchor_checks_against_a_trusted_head_without_the_state_folder(rec
 
 
 def test_bundle_size_limit(recorded, cli, tmp_path, monkeypatch):
-    from bctrace import bundle as bundle_module
+    from bctrace._internal import bundle as bundle_module
 
     path, _ = recorded
     monkeypatch.setattr(bundle_module, "MAX_BUNDLE_BYTES", path.stat().st_size - 1)

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict
 
 from .bundle import AnchorReceipt
-from .errors import ChainProofUnsupported
+from ..errors import ChainProofUnsupported, UsageError
 
 
 class BackendConfig(BaseModel):

@@ -19,12 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
-from .authorship import check_signature
-from .backend import ChainBackend
-from .bundle import AnchorReceipt, ProofBundle, field_error
-from .errors import (
+from ..errors import (
     BctraceError,
     BundleError,
     ChainError,
@@ -33,16 +30,20 @@ from .errors import (
     ClaimMismatch,
     DigestMismatch,
     PolicyNotMet,
+    PolicyUnreachable,
     ProofInvalid,
     TraceBroken,
     UsageError,
     VerificationError,
 )
+from .authorship import check_signature
+from .backend import ChainBackend
+from .bundle import AnchorReceipt, ProofBundle, field_error
 from .hexutil import from_0x, to_0x
 from .merkle import root_from_proof
 from .record import RecordView, digest_of_json
 
-Policy = Union[Literal["all", "any"], int]
+Policy = Literal["all", "any"] | int
 Status = Literal["verified", "missing", "mismatch", "tampered", "disputed", "unreachable", "not-configured"]
 _CANNOT_CHECK = ("unreachable", "not-configured")
 TrustedBlocks = Mapping[int, Collection[bytes]]
@@ -163,12 +164,10 @@ class VerificationReport:
             detail += "; " + "; ".join(
                 f"entries {', '.join(repr(n) for n in c.labels)} are one chain (chain id {c.chain_id})" for c in repeated)
         unreachable_only = bool(failed) and all(c.status in _CANNOT_CHECK for c in failed)
-        err = PolicyNotMet(
-            f"{self.source}: {self.verified_count} of {len(self.chains)} distinct chains verified, "
-            f"policy {self.policy!r} needs {self.required}: {detail}",
-            unreachable_only=unreachable_only,
-        )
-        err.report = self  # type: ignore[attr-defined]
+        cls = PolicyUnreachable if unreachable_only else PolicyNotMet
+        err = cls(f"{self.source}: {self.verified_count} of {len(self.chains)} distinct chains verified, "
+                  f"policy {self.policy!r} needs {self.required}: {detail}")
+        err.report = self
         return err
 
     def to_dict(self) -> dict[str, Any]:

@@ -5,7 +5,7 @@ package) and hashed with SHA-256; that digest is what goes into the Merkle tree.
 that are unset are left out of the canonical form, so adding an optional field later does not
 change the digest of records that do not use it.
 
-Numbers are IEEE-754 doubles, as RFC 8785 and JavaScript have them (:mod:`bctrace.strictjson`):
+Numbers are IEEE-754 doubles, as RFC 8785 and JavaScript have them (:mod:`bctrace._internal.strictjson`):
 an integer beyond 2**53 is canonicalised as the double it is (``10000000000000000``), and a
 value whose JSON spelling would not read back as itself (``2**53 + 1``, NaN) is refused when the
 record is made, so bctrace never writes a record it cannot verify.

@@ -1,13 +1,13 @@
 """Proof bundles (``*.bctrace.json``): everything needed to verify one record, self-contained.
 
-Format version 1 (DESIGN.md): ``{"bctrace": 1, "record": {...}, "digest": "0x...",
+Format version 1 (README, "Records, traces and proof bundles"): ``{"bctrace": 1, "record": {...}, "digest": "0x...",
 "merkle": {"format": "oz-standard-v1", "root": "0x...", "proof": ["0x..."]},
 "anchors": [{"chain", "chain_id", "backend", "contract", "tx", "block", "timestamp",
 "block_hash"?, "chain_proof"?}]}`` (README, "Proof bundle format"). Only additive changes are
 allowed; readers ignore keys they do not know, so a newer writer's extra fields do not break an
 older reader.
 
-Reading is strict (:mod:`bctrace.strictjson`): a key that appears twice is a failed
+Reading is strict (:mod:`bctrace._internal.strictjson`): a key that appears twice is a failed
 verification (exit 1: the bundle says two things); anything else that is not strict JSON, is
 too big or too deep, or has a field of the wrong type is not a bundle (exit 2), with the field
 named. The limits below keep a hostile bundle from exhausting memory or time.
@@ -24,7 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from . import strictjson
-from .errors import BundleAmbiguous, BundleError
+from ..errors import BundleAmbiguous, BundleError
 from .hexutil import Hex32, from_0x
 from .merkle import FORMAT
 
