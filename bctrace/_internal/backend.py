@@ -15,8 +15,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from ..errors import ChainProofUnsupported
 from .bundle import AnchorReceipt
-from ..errors import ChainProofUnsupported, UsageError
 
 
 class BackendConfig(BaseModel):

@@ -23,8 +23,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import strictjson
 from ..errors import BundleAmbiguous, BundleError
+from . import strictjson
 from .hexutil import Hex32, from_0x
 from .merkle import FORMAT
 

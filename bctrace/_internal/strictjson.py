@@ -42,7 +42,7 @@ class DuplicateKey(JsonProblem):
     """An object has the same key twice: readers disagree on which value counts."""
 
 
-class _Duplicated(dict):  # type: ignore[type-arg]
+class _Duplicated(dict[str, Any]):
     """An object that had a duplicate key (kept to find its path after parsing)."""
 
     key: str

@@ -267,14 +267,18 @@ def verify_bundle(
     cache = {} if cache is None else cache
     for group in groups.values():
         results = []
-        for claim in group.claims or [None]:
+        claims: list[AnchorReceipt | None] = list(group.claims) or [None]
+        for claim in claims:
+            key = _claim_key(claim)
             for backend in group.backends:
-                results.append(_cached(cache, (id(backend), root, _claim_key(claim)),
-                                       lambda b=backend, c=claim: check_witness(b, root, c)))  # type: ignore[misc]
-            if claim is not None and claim.chain_id in (trusted or {}):
-                hashes = frozenset(trusted[claim.chain_id])  # type: ignore[index]
-                results.append(_cached(cache, ("trusted", hashes, root, _claim_key(claim)),
-                                       lambda c=claim: check_trusted(c, root, hashes, checker)))  # type: ignore[misc]
+                if (id(backend), root, key) not in cache:
+                    cache[(id(backend), root, key)] = check_witness(backend, root, claim)
+                results.append(cache[(id(backend), root, key)])
+            if claim is not None and trusted and claim.chain_id in trusted:
+                hashes = frozenset(trusted[claim.chain_id])
+                if ("trusted", hashes, root, key) not in cache:
+                    cache[("trusted", hashes, root, key)] = check_trusted(claim, root, hashes, checker)
+                results.append(cache[("trusted", hashes, root, key)])
         report.chains.append(_verdict(group, results, policy))
     return report
 
@@ -348,12 +352,6 @@ def _plan(bundle: ProofBundle, backends: Mapping[str, ChainBackend], chains: Ite
             groups[("absent", chain_id)] = _Group(f"chain id {chain_id}", chain_id,
                                                   absent=f"chain_id: the bundle has no anchor on chain id {chain_id} (its anchors: chain ids {have})")
     return groups
-
-
-def _cached(cache: dict[Any, Witness], key: Any, compute: Callable[[], Witness]) -> Witness:
-    if key not in cache:
-        cache[key] = compute()
-    return cache[key]
 
 
 def check_witness(backend: ChainBackend, root: bytes, claim: AnchorReceipt | None) -> Witness:

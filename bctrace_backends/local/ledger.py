@@ -108,8 +108,8 @@ class Ledger:
         for number, line in enumerate(lines, start=1):
             parsed = parse_line(line)
             if isinstance(parsed, str):
-                block = f"block {number - 1} (line {number})" if "hash" in parsed else f"line {number}"
-                raise LedgerTampered(f"{where}: {block} {parsed}")
+                place = f"block {number - 1} (line {number})" if "hash" in parsed else f"line {number}"
+                raise LedgerTampered(f"{where}: {place} {parsed}")
             fields, claimed = parsed
             if fields.get("height") != number - 1 or fields.get("prev") != prev:
                 raise LedgerTampered(f"{where}: block {number - 1} (line {number}) does not link to the block before it (removed or reordered)")
