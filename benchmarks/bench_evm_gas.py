@@ -12,21 +12,17 @@ Run: ``.venv/bin/python benchmarks/bench_evm_gas.py``
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from eth_account import Account
+from bench_chain import deploy_bench_registry, write_bench_config
 from web3 import Web3
 
 from bctrace import Tracer
 from bctrace_backends.evm import artifact
 from bctrace_backends.evm.anvil import start_anvil
-from bctrace_backends.evm.client import EvmClient
-from bctrace_backends.evm.config import EvmConfig
-from bctrace_backends.evm.deploy import deploy_registry
 
 SIZES = (1, 100, 10_000)
 
@@ -34,21 +30,13 @@ SIZES = (1, 100, 10_000)
 def main() -> int:
     node = start_anvil(31337)
     try:
-        account = Account.create()
-        node.fund(account.address)
-        os.environ["BCTRACE_BENCH_KEY"] = account.key.to_0x_hex()
-        table = {"rpc_url": node.url, "chain_id": 31337, "key": "env:BCTRACE_BENCH_KEY", "poll_interval": 0.05}
-        client = EvmClient("bench", EvmConfig.model_validate(table))
-        deployed = deploy_registry(client)
+        table, deployed, client = deploy_bench_registry(node)
         print(f"anvil {node.url}, TraceRegistry deployed at {deployed.address}: {deployed.gas_used:,} gas")
         w3 = Web3(Web3.HTTPProvider(node.url))
         registry = w3.eth.contract(address=deployed.address, abi=artifact.abi())
         print(f"{'records':>8} {'gas/anchor':>11} {'gas/record':>11} {'proof len':>9} {'verifyRecord gas':>16} {'flush s':>8}")
         with tempfile.TemporaryDirectory() as tmp:
-            config = Path(tmp) / "bctrace.toml"
-            lines = ['[chains.bench]', 'backend = "evm"', f'contract = "{deployed.address}"']
-            lines += [f"{k} = {v!r}".replace("'", '"') for k, v in table.items()]
-            config.write_text("\n".join(lines) + "\n")
+            config = write_bench_config(Path(tmp) / "bctrace.toml", table, deployed.address)
             for n in SIZES:
                 with Tracer.from_config(config) as tracer:
                     with tracer.outbox.group():

@@ -19,21 +19,17 @@ Reports records/s for each (median of --repeat runs). Run:
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from eth_account import Account
+from bench_chain import deploy_bench_registry, write_bench_config
 
 from bctrace import Tracer
-from bctrace.hexutil import from_0x
+from bctrace.api import from_0x
 from bctrace_backends.evm.anvil import start_anvil
 from bctrace_backends.evm.backend import EvmBackend
-from bctrace_backends.evm.client import EvmClient
-from bctrace_backends.evm.config import EvmConfig
-from bctrace_backends.evm.deploy import deploy_registry
 
 
 def main() -> int:
@@ -43,16 +39,10 @@ def main() -> int:
     args = parser.parse_args()
     node = start_anvil(31337)
     try:
-        account = Account.create()
-        node.fund(account.address)
-        os.environ["BCTRACE_BENCH_KEY"] = account.key.to_0x_hex()
-        table = {"rpc_url": node.url, "chain_id": 31337, "key": "env:BCTRACE_BENCH_KEY", "poll_interval": 0.05}
-        deployed = deploy_registry(EvmClient("bench", EvmConfig.model_validate(table)))
+        table, deployed, client = deploy_bench_registry(node)
+        client.close()
         with tempfile.TemporaryDirectory() as tmp:
-            config = Path(tmp) / "bctrace.toml"
-            lines = ['bundle_dir = "bundles"', "[chains.bench]", 'backend = "evm"', f'contract = "{deployed.address}"']
-            lines += [f"{k} = {v!r}".replace("'", '"') for k, v in table.items()]
-            config.write_text("\n".join(lines) + "\n")
+            config = write_bench_config(Path(tmp) / "bctrace.toml", table, deployed.address, 'bundle_dir = "bundles"')
             with Tracer.from_config(config) as tracer:
                 with tracer.batch():
                     for i in range(args.records):
