@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING
 
 import click
 
+API_STORE = "--api"
+"""The name a store given by ``--api URL`` goes by in messages (it is no ``[stores.NAME]``)."""
+
 if TYPE_CHECKING:
     from bctrace.bundle import ProofBundle
     from bctrace.stores import ContentStore
@@ -33,10 +36,13 @@ def fetch(ctx: click.Context, bundle: Path, to: Path, store_name: str | None, ap
     check_offline(loaded, str(bundle))
     config_path = (ctx.find_root().obj or {}).get("config_path")
     with _store(loaded, store_name, api, config_path) as store:
-        written = fetch_bundle(store, loaded, to, source=str(bundle))
-    for path in written:
+        result = fetch_bundle(store, loaded, to, source=str(bundle))
+    for path in result.written:
         click.echo(f"fetched {path}")
-    click.echo(f"{len(written)} file(s) fetched from store {store.store!r}, sha256 checked against {bundle.name}")
+    for line in result.skipped:
+        click.echo(f"not recreated: {line}")
+    origin = f"the IPFS node at {store.config.api}" if api else f"store {store.store!r}"
+    click.echo(f"{len(result.written)} file(s) fetched from {origin}, sha256 checked against {bundle.name}")
 
 
 def _store(bundle: ProofBundle, store_name: str | None, api: str | None, config_path: Path | None) -> ContentStore:
@@ -52,7 +58,7 @@ def _store(bundle: ProofBundle, store_name: str | None, api: str | None, config_
         if store_name:
             raise UsageError("give --store or --api, not both")
         try:
-            return IpfsStore("api", IpfsConfig(api=api))
+            return IpfsStore(API_STORE, IpfsConfig(api=api))
         except ValidationError as err:
             raise UsageError(f"--api {api!r}: {err.errors()[0]['msg']}") from err
     config = load_config(config_path)
