@@ -204,8 +204,11 @@ def _parse_json_body(body: str) -> dict[str, Any]:
             body = path.read_text(encoding="utf-8")
         except OSError as err:
             raise UsageError(f"--json file {path} cannot be read: {err.strerror}") from err
+    def no_constant(name: str) -> None:
+        raise UsageError(f"{source}: {name} is not valid JSON (JSON has no NaN or Infinity; record it as a string)")
+
     try:
-        data = json.loads(body)
+        data = json.loads(body, parse_constant=no_constant)
     except json.JSONDecodeError as err:
         raise UsageError(f"{source} is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from err
     if not isinstance(data, dict):

@@ -13,6 +13,7 @@ what the user already has.
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import tempfile
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from .errors import UsageError
-from .hashing import hash_files, subject_for_path
+from .hashing import hash_files, subject_for_path, text_name
 from .hexutil import to_0x
 from .record import canonical_bytes
 
@@ -70,7 +71,7 @@ def git_state(repo: Path) -> dict[str, Any]:
     listed = (_git(top, "ls-files", "--others", "--exclude-standard", "-z") or b"").split(b"\0")
     # bctrace's own state and bundles change with every stamp: they are not the code's state.
     untracked_paths = sorted(
-        p for p in (raw.decode() for raw in listed if raw)
+        p for p in (text_name(os.fsdecode(raw), f"untracked files of {top}") for raw in listed if raw)
         if not (p.startswith(".bctrace/") or "/.bctrace/" in p or p.endswith(".bctrace.json"))
     )
     files = [top / p for p in untracked_paths]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pluggy
+from pydantic import ValidationError
 
 from .authorship import load_signer
 from .authorship import sign as sign_record
@@ -197,6 +198,8 @@ class Tracer:
                 if signer is not None:
                     rec = rec.model_copy(update={"signature": sign_record(signer, rec.to_json_dict())})
                 canonical = rec.canonical_bytes()
+            except ValidationError as err:
+                raise UsageError(f"record of kind {kind!r}: {_validation_message(err)}") from None
             except ValueError as err:
                 raise UsageError(f"record of kind {kind!r}: {_one_line(err)}") from None
             digest = hashlib.sha256(canonical).digest()
@@ -438,3 +441,12 @@ def _make_bundle(record_json: str, digest: bytes, root: bytes, tree: MerkleTree,
 
 def _one_line(err: BaseException | str) -> str:
     return " ".join(str(err).split())
+
+
+def _validation_message(err: ValidationError) -> str:
+    """pydantic's first error as our own line: the field and what is wrong, no input dump or link."""
+    first = err.errors()[0]
+    if first["type"] == "value_error":
+        return _one_line(first["ctx"]["error"])
+    where = ".".join(str(x) for x in first["loc"])
+    return _one_line(f"field '{where}': {first['msg']}" if where else first["msg"])
