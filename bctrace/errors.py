@@ -40,6 +40,11 @@ class BundleError(UsageError):
     """A proof bundle file is missing, not JSON, or not a bctrace bundle."""
 
 
+class LockUnavailable(ConfigError):
+    """A lock file cannot be created where the config puts it (a folder that is not writable,
+    or not a folder)."""
+
+
 # --- chains, networks, stores (exit 3) ------------------------------------------------------
 
 
@@ -82,6 +87,12 @@ class ChainsFailed(ChainError):
         Exception.__init__(self, "; ".join(str(f) for f in failures))
         if all(f.exit_code == EXIT_USAGE for f in failures):
             self.exit_code = EXIT_USAGE
+
+
+class LockTimeout(BctraceError):
+    """Another process held a lock (ledger, outbox, EVM sender) for longer than bctrace waits."""
+
+    exit_code = EXIT_CHAIN
 
 
 class StoreError(BctraceError):

@@ -113,3 +113,33 @@ def test_two_processes_appending_to_one_trace_keep_one_chain(tmp_path):
         digests = t.outbox.trace_digests("shared")
         assert len(digests) == 100
         t.verify_trace([t.bundle(d) for d in digests])
+
+
+def _open_at_barrier(barrier, folder: str, results) -> None:
+    from bctrace.outbox import Outbox
+
+    barrier.wait()
+    try:
+        Outbox(Path(folder)).close()
+        results.put("ok")
+    except Exception as err:  # reported to the parent, which fails the test with it
+        results.put(repr(err))
+
+
+def test_fresh_outbox_opened_by_four_processes_at_once_200_times(tmp_path):
+    """The first open of an outbox switches it to WAL, which SQLite's busy handler does not
+    wait for: without a lock, 'database is locked' came up in about 1 open in 30 here."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    failures = []
+    for round_ in range(200):
+        barrier, results = ctx.Barrier(4), ctx.Queue()
+        procs = [ctx.Process(target=_open_at_barrier, args=(barrier, str(tmp_path / str(round_)), results)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        outcomes = [results.get(timeout=120) for _ in procs]
+        for p in procs:
+            p.join(timeout=120)
+        failures += [o for o in outcomes if o != "ok"]
+    assert failures == []
