@@ -41,6 +41,7 @@ CHILD = textwrap.dedent(
         "after-store": lambda: die_after(ob.Outbox, "add_anchor"),
         "mid-bundles": lambda: die_after(bd.ProofBundle, "write"),
         "before-finish": lambda: die_before(ob.Outbox, "finish_batch"),
+        "inside-bundle-write": lambda: setattr(bd.os, "replace", lambda *a: os._exit(9)),
         "none": lambda: None,
     }
     with Tracer.from_config(cwd=folder) as t:
@@ -63,7 +64,8 @@ def child(folder: Path, crash: str, record: bool) -> int:
     ).returncode
 
 
-@pytest.mark.parametrize("crash", ["after-batch", "after-anchor-before-store", "after-store", "mid-bundles", "before-finish"])
+@pytest.mark.parametrize("crash", ["after-batch", "after-anchor-before-store", "after-store", "mid-bundles", "before-finish",
+                                   "inside-bundle-write"])
 def test_crash_between_steps_loses_nothing_and_anchors_once(tmp_path, crash):
     assert child(tmp_path, crash, record=True) == 9
     assert child(tmp_path, "none", record=False) == 0
@@ -79,6 +81,16 @@ def test_crash_between_steps_loses_nothing_and_anchors_once(tmp_path, crash):
         for i in range(5):
             report = t.verify(tmp_path / f"f{i}.txt")
             assert report.ok and report.root == roots[0]
+
+
+def test_temp_file_of_a_killed_bundle_write_matches_no_bundle_glob_and_goes_next_flush(tmp_path):
+    assert child(tmp_path, "inside-bundle-write", record=True) == 9
+    temps = [p.name for p in tmp_path.glob(".*.tmp")]
+    assert len(temps) == 1 and temps[0].startswith(".f0.txt.bctrace.json.")
+    assert list(tmp_path.glob("*.bctrace.json")) == []  # what a glob of bundles finds: no temp file
+    assert child(tmp_path, "none", record=False) == 0
+    assert list(tmp_path.glob(".*.tmp")) == []
+    assert len(list(tmp_path.glob("*.bctrace.json"))) == 5
 
 
 def test_crash_before_any_flush_keeps_records_pending(tmp_path):
