@@ -144,6 +144,9 @@ class EvmConfig(BackendConfig):
     """Seconds to wait for the receipt and its confirmations."""
     rpc_timeout: float = Field(default=10.0, gt=0)
     """Seconds for one JSON-RPC request."""
+    rpc_retries: int = Field(default=6, ge=0, le=20)
+    """Retries of one failed JSON-RPC request (dropped connection, timeout, 429/5xx), with
+    backoff and jitter, honouring ``Retry-After`` (see :mod:`.retry`)."""
     poll_interval: float = Field(default=0.5, gt=0)
     explorer: str | None = None
     """Block explorer base URL for links (``https://etherscan.io``); defaults to the preset's."""
