@@ -139,7 +139,7 @@ def stamp(ctx: click.Context, paths: tuple[str, ...], kind: str | None, trace_id
         elif p == "-":
             text = sys.stdin.read()
             recorded.append(tracer.stamp_text(text, kind=kind or "text", trace=trace_id,
-                                              bundle_dir=tracer.config.state_dir / "bundles", sign=sign))
+                                              bundle_dir=_bundle_dir(tracer), sign=sign))
         else:
             recorded.append(tracer.stamp(p, kind=kind, trace=trace_id, store=store, cid=cid, blake3=blake3,
                                          progress=not as_json and sys.stderr.isatty(), sign=sign))
@@ -172,7 +172,7 @@ def stamp(ctx: click.Context, paths: tuple[str, ...], kind: str | None, trace_id
 @click.option("--salt", is_flag=True, help="Add a random salt so a guessable body cannot be confirmed by guessing.")
 @click.option("--sign", is_flag=True, default=None, help="Sign with the [signer] key (the author becomes its address).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the bundle (default: STATE_DIR/bundles).")
+              help="Folder for the bundle (default: bundle_dir of the config, else STATE_DIR/bundles).")
 @click.option("--flush", "do_flush", is_flag=True, help="Anchor right away.")
 @click.option("--output-json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
@@ -182,7 +182,7 @@ def record(ctx: click.Context, kind: str, body: str, trace_id: str | None, autho
     tracer = open_tracer(ctx)
     data = _parse_json_body(body)
     rec = tracer.record(kind, data, trace=trace_id, author=author, salt=salt, sign=sign,
-                        bundle_dir=out_dir or tracer.config.state_dir / "bundles")
+                        bundle_dir=out_dir or _bundle_dir(tracer))
     result = tracer.flush() if do_flush else None
     out = {"digest": rec.digest_hex, "trace": rec.record.trace, "seq": rec.record.seq, "bundle": str(rec.bundle_path),
            "anchored": bool(result and result.records)}
@@ -193,6 +193,12 @@ def record(ctx: click.Context, kind: str, body: str, trace_id: str | None, autho
     click.echo(f"  bundle {out['bundle']}" + ("" if do_flush else " (written on flush)"))
     if result:
         _print_flush(result)
+
+
+def _bundle_dir(tracer: Any) -> Path:
+    """Where bundles of records that are not files go: ``bundle_dir`` of the config, else
+    ``STATE_DIR/bundles``."""
+    return tracer.config.bundle_dir or tracer.config.state_dir / "bundles"
 
 
 def _parse_json_body(body: str) -> dict[str, Any]:
@@ -444,12 +450,19 @@ def chains(ctx: click.Context, estimate: bool, as_json: bool) -> None:
     _table(None, cols, [
         [r["chain"], r["backend"], r.get("chain_id"), "yes" if r["default"] else "", "yes" if r["reachable"] else "NO",
          r.get("head") if r["reachable"] else r.get("reason")]
-        + ([r.get("estimate_error") or _fmt_estimate(r.get("estimate"))] if estimate else [])
+        + ([_fmt_cost(r)] if estimate else [])
         for r in rows
     ])
 
 
-def _fmt_estimate(est: dict[str, Any] | None) -> str:
+def _fmt_cost(row: dict[str, Any]) -> str:
+    """The anchor cost column: unknown for a chain that could not be asked, "free" only for a
+    chain that said so (or has no fees, like the local ledger)."""
+    if not row["reachable"]:
+        return "unknown (unreachable)"
+    if row.get("estimate_error"):
+        return str(row["estimate_error"])
+    est = row.get("estimate")
     if not est:
         return "free"
     return ", ".join(f"{k} {v}" for k, v in est.items())

@@ -18,7 +18,10 @@ from typing import Any
 import click
 
 from bctrace.errors import BctraceError, UsageError
+from bctrace.extras import require_extra
 
+EVM_MODULES = ("web3", "eth_account", "eth_utils", "requests")
+"""What the evm extra brings and these commands import."""
 
 
 @click.command()
@@ -29,6 +32,7 @@ from bctrace.errors import BctraceError, UsageError
 @click.pass_context
 def deploy(ctx: click.Context, chain: str, restricted: bool, as_json: bool) -> None:
     """Deploy a TraceRegistry on an EVM-family chain and print the config line to paste."""
+    require_extra("evm", "deploy", *EVM_MODULES)
     from bctrace.cli import open_tracer
 
     from .backend import EvmBackend
@@ -68,6 +72,7 @@ def devnet(chain_ids: tuple[int, ...], free_gas: bool, out: Path, force: bool, n
 
     No private key is made or stored: the chains impersonate a random, funded account
     (``node_account`` in the config), so transactions are sent unsigned to the node."""
+    require_extra("evm", "devnet", *EVM_MODULES)
     from eth_utils import to_checksum_address
 
     from .anvil import AnvilError, start_anvil

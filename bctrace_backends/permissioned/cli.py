@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 import click
 
 from bctrace.errors import UsageError
+from bctrace.extras import require_extra
+from bctrace_backends.evm.cli import EVM_MODULES
 
 if TYPE_CHECKING:
     from bctrace_backends.evm.backend import EvmBackend
@@ -25,6 +27,7 @@ def _evm_backend(ctx: click.Context, chain: str) -> EvmBackend:
 
 
 def _change(ctx: click.Context, chain: str, address: str, allowed: bool, as_json: bool) -> None:
+    require_extra("evm", ctx.info_name or "allow", *EVM_MODULES)
     from .writers import set_writer
 
     done = set_writer(_evm_backend(ctx, chain), address, allowed)
@@ -64,6 +67,7 @@ def revoke_writer(ctx: click.Context, chain: str, address: str, as_json: bool) -
 @click.pass_context
 def writers(ctx: click.Context, chain: str, as_json: bool) -> None:
     """List the owner and the accounts allowed to anchor on a restricted registry."""
+    require_extra("evm", "writers", *EVM_MODULES)
     from .writers import list_writers
 
     info = list_writers(_evm_backend(ctx, chain))
