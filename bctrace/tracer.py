@@ -235,7 +235,7 @@ class Tracer:
         """
         from .hashing import subject_for_path
 
-        p = Path(path)
+        p = _named(Path(path))
         subject, extra = subject_for_path(p, progress=progress, cid=cid or store is not None, blake3=blake3)
         merged = {**(extra or {}), **(body or {})}
         if store is not None:
@@ -400,12 +400,17 @@ class Tracer:
     def _resolve_bundle(self, target: ProofBundle | str | os.PathLike[str]) -> tuple[ProofBundle, str, Path | None]:
         if isinstance(target, ProofBundle):
             return target, "bundle", None
-        p = Path(target)
+        p = _named(Path(target))
         if p.name.endswith(BUNDLE_SUFFIX):
             return ProofBundle.read(p), str(p), None
         if not p.exists():
             raise UsageError(f"path {p} does not exist")
         bp = bundle_path_for(p)
+        if not bp.exists() and p.is_dir():
+            from .gitstate import git_bundle_path
+
+            if git_bundle_path(p).exists():  # stamped with `stamp --git`
+                bp = git_bundle_path(p)
         if not bp.exists():
             raise UsageError(f"{p} has no bundle beside it ({bp.name}); stamp and flush it first")
         return ProofBundle.read(bp), str(bp), p
@@ -416,6 +421,11 @@ class Tracer:
         from .verify import check_offline
 
         check_offline(bundle, source)
+        if bundle.record.get("kind") == "git" and path.is_dir():
+            from .gitstate import check_git_state
+
+            check_git_state(path, bundle.record)
+            return
         subjects = bundle.record.get("subjects") or []
         if not subjects:
             raise BundleError(f"{source}: the record has no subject to compare {path} with")
@@ -437,6 +447,12 @@ def _make_bundle(record_json: str, digest: bytes, root: bytes, tree: MerkleTree,
         merkle=MerkleProofInfo(root=to_0x(root), proof=[to_0x(p) for p in tree.proof(digest)]),
         anchors=receipts,
     )
+
+
+def _named(p: Path) -> Path:
+    """``p`` itself, or resolved when it has no name of its own (``.``, ``..``): its bundle is
+    named after it and sits beside it."""
+    return p if p.name not in ("", "..") else p.resolve()
 
 
 def _one_line(err: BaseException | str) -> str:
