@@ -294,7 +294,8 @@ def verify(ctx: click.Context, targets: tuple[str, ...], policy: str, chains: tu
     bundles: list[ProofBundle] = []
     for target in targets:
         try:
-            report = tracer.verify(target, chains=list(chains) or None, policy=pol, raise_on_failure=False, rpc=endpoints)
+            report = tracer.verify(target, chains=list(chains) or None, policy=pol, raise_on_failure=False, rpc=endpoints,
+                                   progress=not as_json and sys.stderr.isatty())
         except BctraceError as err:
             results.append({"target": target, "verified": False, "error": " ".join(str(err).split())})
             codes.append(err.exit_code)

@@ -268,18 +268,22 @@ def subject_for_path(
     return hashes.subject(label), None
 
 
-def check_subject(path: str | os.PathLike[str], subject: Subject, body: dict[str, Any] | None = None) -> None:
+def check_subject(path: str | os.PathLike[str], subject: Subject, body: dict[str, Any] | None = None, *,
+                  progress: bool = False) -> None:
     """Raise :class:`SubjectMismatch` naming the file (or, for a folder, every changed, added and
-    removed file) if ``path`` no longer matches ``subject``."""
+    removed file) if ``path`` no longer matches ``subject``.
+
+    :param progress: show a progress bar on stderr for large inputs, as ``stamp`` does."""
     p = Path(path)
     if not p.exists() and not p.is_symlink():
         raise SubjectMismatch(f"{p} does not exist any more")
     if p.is_dir():
         from .manifest import verify_folder
 
-        verify_folder(p, subject, body)
+        verify_folder(p, subject, body, progress=progress)
         return
-    hashes = hash_file(p)
+    with progress_bar(p.stat().st_size, p.name, progress) as on_progress:
+        hashes = hash_file(p, on_progress=on_progress)
     if to_0x(hashes.sha256) != subject.sha256:
         raise SubjectMismatch(f"{p} changed: sha256 is {to_0x(hashes.sha256)}, the record says {subject.sha256}")
     if subject.size is not None and hashes.size != subject.size:

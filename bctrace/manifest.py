@@ -160,9 +160,9 @@ def _names(label: str, paths: list[str]) -> str:
     return f"{label} {len(paths)}: {shown}{more}"
 
 
-def verify_folder(folder: Path, subject: Subject, body: dict[str, Any] | None) -> None:
+def verify_folder(folder: Path, subject: Subject, body: dict[str, Any] | None, *, progress: bool = False) -> None:
     """Raise :class:`SubjectMismatch` naming every changed, added and removed file."""
-    current = build_manifest(folder)
+    current = build_manifest(folder, progress=progress)
     recorded = (body or {}).get("manifest")
     if isinstance(recorded, list):
         changed, added, removed = diff(recorded, current.entries)

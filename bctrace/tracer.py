@@ -338,6 +338,7 @@ class Tracer:
         policy: Policy = "all",
         raise_on_failure: bool = True,
         rpc: Sequence[tuple[int, str]] = (),
+        progress: bool = False,
     ) -> VerificationReport:
         """Verify a bundle, a bundle file, or a stamped file/folder (its bundle sits beside it).
 
@@ -348,10 +349,11 @@ class Tracer:
         :param rpc: ``(chain_id, url)`` endpoints to check the anchor on without any config:
             each is asked on its own (the contract comes from the bundle's receipt), so giving
             two providers of one chain means not trusting either alone.
+        :param progress: show a progress bar on stderr while hashing a large stamped file or folder.
         """
         bundle, source, subject_path = self._resolve_bundle(target)
         if subject_path is not None:
-            self._check_stamped(bundle, subject_path, source)
+            self._check_stamped(bundle, subject_path, source, progress=progress)
         backends = self.backends()
         if rpc:
             endpoints = self._endpoint_backends(bundle, rpc)
@@ -415,7 +417,7 @@ class Tracer:
             raise UsageError(f"{p} has no bundle beside it ({bp.name}); stamp and flush it first")
         return ProofBundle.read(bp), str(bp), p
 
-    def _check_stamped(self, bundle: ProofBundle, path: Path, source: str) -> None:
+    def _check_stamped(self, bundle: ProofBundle, path: Path, source: str, *, progress: bool = False) -> None:
         from .errors import BundleError
         from .hashing import check_subject
         from .verify import check_offline
@@ -429,7 +431,7 @@ class Tracer:
         subjects = bundle.record.get("subjects") or []
         if not subjects:
             raise BundleError(f"{source}: the record has no subject to compare {path} with")
-        check_subject(path, Subject.model_validate(subjects[0]), bundle.record.get("body"))
+        check_subject(path, Subject.model_validate(subjects[0]), bundle.record.get("body"), progress=progress)
 
     # -- ML runs (see bctrace.ml) -------------------------------------------------------------
 
