@@ -63,3 +63,45 @@ def test_verify_of_a_large_file_shows_a_progress_bar_like_stamp(project: Path) -
     assert code == 0 and "hashing big.bin" in stamp_err
     code, verify_err = on_terminal("verify", "big.bin")
     assert code == 0 and "hashing big.bin" in verify_err
+
+
+def _no_anvil_around(monkeypatch, tmp_path: Path) -> Path:
+    """A folder with no node_modules above it, a PATH without anvil, an empty home."""
+    import shutil
+
+    monkeypatch.delenv("BCTRACE_ANVIL", raising=False)
+    monkeypatch.setenv("PATH", str(Path(shutil.which("npm")).parent))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("NPM_CONFIG_PREFIX", str(tmp_path / "npm-global"))
+    (tmp_path / "home").mkdir()
+    (tmp_path / "work").mkdir()
+    return tmp_path / "work"
+
+
+def test_devnet_finds_anvil_installed_by_foundryup_or_npm_globally(tmp_path: Path, monkeypatch) -> None:
+    import bctrace_backends.evm.anvil as anvil_mod
+    from bctrace_backends.evm.anvil import ANVIL_GLOB, find_anvil
+
+    real = sorted((Path(anvil_mod.__file__).resolve().parents[2] / "node_modules").glob(ANVIL_GLOB))[0]
+    work = _no_anvil_around(monkeypatch, tmp_path)
+    monkeypatch.setattr(anvil_mod, "__file__", str(tmp_path / "site-packages" / "anvil.py"))  # an installed bctrace
+    (tmp_path / "home" / ".foundry" / "bin").mkdir(parents=True)
+    (tmp_path / "home" / ".foundry" / "bin" / "anvil").symlink_to(real)
+    assert find_anvil(work) == tmp_path / "home" / ".foundry" / "bin" / "anvil"
+    (tmp_path / "home" / ".foundry" / "bin" / "anvil").unlink()
+    package = tmp_path / "npm-global" / "lib" / "node_modules" / "@foundry-rs" / "anvil-linux-amd64"
+    package.mkdir(parents=True)
+    (package / "bin").symlink_to(real.parent)
+    assert find_anvil(work) == package / "bin" / "anvil"
+
+
+def test_devnet_without_anvil_says_where_it_looked(tmp_path: Path, monkeypatch, cli) -> None:
+    import bctrace_backends.evm.anvil as anvil_mod
+
+    work = _no_anvil_around(monkeypatch, tmp_path)
+    monkeypatch.setattr(anvil_mod, "__file__", str(tmp_path / "site-packages" / "anvil.py"))
+    monkeypatch.chdir(work)
+    result = cli("devnet")
+    assert result.exit_code == 2 and result.stderr.startswith("error: devnet chain id 31337: anvil not found (looked in node_modules of ")
+    assert "~/.foundry/bin" in result.stderr and "npm install @foundry-rs/anvil-linux-amd64@1.7.1" in result.stderr
+    assert "BCTRACE_ANVIL" in result.stderr and len(result.stderr.strip().splitlines()) == 1
