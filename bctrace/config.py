@@ -219,6 +219,8 @@ def _build(source: Path, table: dict[str, Any], registry: Any, store_registry: A
         backend = raw.get("backend")
         if not backend:
             raise ConfigError(f"config {where}: chain {name!r}: field 'backend' is missing")
+        if not isinstance(backend, str):
+            raise ConfigError(f"config {where}: chain {name!r}: field 'backend' must be a backend name (a string)")
         try:
             model = registry.get(backend).config_model
         except PluginError as err:
@@ -266,9 +268,13 @@ def _build_stores(where: str, tables: dict[str, dict[str, Any]], root: Path, reg
     stores: dict[str, BaseModel] = {}
     for name, raw in tables.items():
         raw = expand_env(raw, f"config {where}: store {name!r}")
-        backend = raw.get("backend") if isinstance(raw, dict) else None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"config {where}: store {name!r} must be a table")
+        backend = raw.get("backend")
         if not backend:
             raise ConfigError(f"config {where}: store {name!r}: field 'backend' is missing")
+        if not isinstance(backend, str):
+            raise ConfigError(f"config {where}: store {name!r}: field 'backend' must be a backend name (a string)")
         try:
             model = registry.get(backend).config_model
         except PluginError as err:

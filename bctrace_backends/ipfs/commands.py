@@ -29,11 +29,15 @@ def fetch(ctx: click.Context, bundle: Path, to: Path, store_name: str | None, ap
     offline first.
     """
     from bctrace.bundle import ProofBundle
+    from bctrace.errors import BundleError
     from bctrace.stores import fetch_bundle
     from bctrace.verify import check_offline
 
     loaded = ProofBundle.read(bundle)
-    check_offline(loaded, str(bundle))
+    try:
+        check_offline(loaded, str(bundle))
+    except ValueError as err:  # a record JSON cannot hold canonically (NaN, huge numbers)
+        raise BundleError(f"{bundle}: {' '.join(str(err).split())}") from None
     config_path = (ctx.find_root().obj or {}).get("config_path")
     with _store(loaded, store_name, api, config_path) as store:
         result = fetch_bundle(store, loaded, to, source=str(bundle))
