@@ -1,5 +1,5 @@
 """Fuzzing of what a user or an attacker hands bctrace besides bundles: configs (through
-`status`, `chains` and `record --flush`) and folder manifests (through `fetch`).
+`status`, `chains`, `record --flush` and `fetch`) and folder manifests (through `fetch`).
 
 Whatever the input: no traceback, an exit code among the documented ones (0, 1, 2, 3), an error
 that is one line, and for `fetch` nothing outside `--to` created, changed or deleted. Bounded
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from crafted import bundle_json, record_for
+from crafted import bundle_json, file_entry, record_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -130,8 +130,13 @@ def test_mutated_configs_through_status_chains_and_record_flush(config, mutation
         text = text[:position] + insert + text[position + len(insert):]
     with folder() as project:
         (project / "bctrace.toml").write_bytes(text)
-        for args in (["status"], ["chains"], ["record", "--kind", "fuzz", "--json", '{"n": 1}', "--flush"]):
+        record = record_for([file_entry("a.txt", b"a")])
+        record["body"]["stores"] = [{"store": "ipfs", "cid": "bafkqaaa"}]
+        (project / "b.bctrace.json").write_text(json.dumps(bundle_json(record)))
+        for args in (["status"], ["chains"], ["record", "--kind", "fuzz", "--json", '{"n": 1}', "--flush"],
+                     ["fetch", "b.bctrace.json", "--to", "out"]):
             assert_clean(run(*args, cwd=project), what=f"{args} with config {text[:300]!r}")
+        assert not (project / "out").exists()  # no store could serve it: nothing left behind
 
 
 # -- manifests -----------------------------------------------------------------------------
