@@ -7,13 +7,14 @@ from typing import Any
 
 import click
 
+from .._internal.hookspecs import hookimpl
+from .._internal.registry import CommandRegistry
 from ..errors import UsageError
-from ..plugins.hookspecs import hookimpl
 
 
 @hookimpl
-def bctrace_add_commands(cli: click.Group) -> None:
-    cli.add_command(ml)
+def bctrace_register_commands(registry: CommandRegistry) -> None:
+    registry.add(ml)
 
 
 @click.group()
@@ -42,18 +43,17 @@ def _param_value(text: str) -> Any:
 
 
 def _tracer(config_path: str | None) -> Any:
-    """The command's tracer: from its own ``--config``, else the one ``bctrace --config`` (or
-    the default search) gives every command. Closed when the command ends."""
-    from ..cli import open_tracer
+    """The tracer every command gets (``bctrace --config``, or the default search). The 0.1
+    spelling ``bctrace ml CMD --config FILE`` still works for one release, with a warning."""
+    from ..cli.context import deprecated, get_tracer
 
     ctx = click.get_current_context()
-    if config_path is None:
-        return open_tracer(ctx)
-    from ..tracer import Tracer
-
-    tracer = Tracer.from_config(config_path)
-    ctx.call_on_close(tracer.close)
-    return tracer
+    if config_path is not None:
+        deprecated(f"'bctrace ml {ctx.info_name} --config FILE'", f"'bctrace --config FILE ml {ctx.info_name}'")
+        state = ctx.find_root().obj
+        if "tracer" not in state:
+            state["config_path"] = config_path
+    return get_tracer(ctx)
 
 
 @ml.command("run", context_settings=_WRAP)
@@ -68,11 +68,12 @@ def _tracer(config_path: str | None) -> Any:
 @click.option("--leakage", "leakages", multiple=True, metavar="ITEM=STATE", help="Leakage declaration: STATE is checked, not-applicable or unknown.")
 @click.option("--bundle-dir", type=click.Path(file_okay=False), help="Where to write the run's bundles (default .bctrace/runs/RUN_ID/).")
 @click.option("--no-flush", is_flag=True, help="Record only; anchor later with a flush.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (default: bctrace.toml or pyproject.toml found from here).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), hidden=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the run's summary as one JSON line on stdout (after the command's own output).")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 def run_cmd(name: str | None, inputs: tuple[str, ...], outputs: tuple[str, ...], models: tuple[str, ...], metrics_file: str | None, seed: int | None,
             params: tuple[str, ...], declares: tuple[str, ...], leakages: tuple[str, ...], bundle_dir: str | None, no_flush: bool,
-            config_path: str | None, command: tuple[str, ...]) -> None:
+            config_path: str | None, as_json: bool, command: tuple[str, ...]) -> None:
     """Run COMMAND (after --) as a recorded, anchored training run.
 
     Exits with the command's own exit status.
@@ -87,7 +88,7 @@ def run_cmd(name: str | None, inputs: tuple[str, ...], outputs: tuple[str, ...],
         metrics_file=metrics_file, seed=seed, params={k: _param_value(v) for k, v in _pairs(params, "--param").items()}, declarations=declarations,
     )
     wrapped = run_wrapped(_tracer(config_path), spec, bundle_dir=bundle_dir, flush=not no_flush)
-    _summary(wrapped)
+    _summary(wrapped, as_json)
     click.get_current_context().exit(wrapped.exit_code)
 
 
@@ -97,13 +98,16 @@ def run_cmd(name: str | None, inputs: tuple[str, ...], outputs: tuple[str, ...],
 @click.option("--rel-tolerance", "rel_tol", type=float, default=0.0, show_default=True, help="Relative tolerance for metrics.")
 @click.option("--seed", type=int, help="Seed for the re-run (default: the recorded one).")
 @click.option("--bundle-dir", type=click.Path(file_okay=False), help="Where to write the re-run's bundles.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), hidden=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON line on stdout (after the command's own output).")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
-def reproduce_cmd(bundle: str, abs_tol: float, rel_tol: float, seed: int | None, bundle_dir: str | None, config_path: str | None, command: tuple[str, ...]) -> None:
+def reproduce_cmd(bundle: str, abs_tol: float, rel_tol: float, seed: int | None, bundle_dir: str | None, config_path: str | None,
+                  as_json: bool, command: tuple[str, ...]) -> None:
     """Verify the run recorded in BUNDLE (a bundle file or run folder), run COMMAND again (the
     recorded command if none is given) with the same inputs, outputs, model and metrics file,
     and compare. Exits 0 when reproduced, 1 naming every difference."""
-    from .compare import NotReproduced, compare_runs, load_run, run_view
+    from ..errors import NotReproduced
+    from .compare import compare_runs, load_run, run_view
     from .wrap import WrapSpec, run_wrapped
 
     if abs_tol < 0 or rel_tol < 0:
@@ -128,23 +132,26 @@ def reproduce_cmd(bundle: str, abs_tol: float, rel_tol: float, seed: int | None,
     diffs = compare_runs(run_view(original.start, original.end), new, abs_tol=abs_tol, rel_tol=rel_tol)
     info = [d for d in diffs if not d.fatal]
     fatal = [d for d in diffs if d.fatal]
+    if as_json:
+        click.echo(json.dumps({"reproduced": not fatal, "run_id": original.run_id, "rerun_id": wrapped.run.id,
+                               "differences": [str(d) for d in fatal], "listed": [str(d) for d in info]}))
     if info:
-        click.echo("environment and code differences (listed, not failures):")
+        click.echo("environment and code differences (listed, not failures):", err=as_json)
         for d in info:
-            click.echo(f"  ~ {d}")
+            click.echo(f"  ~ {d}", err=as_json)
     if fatal:
-        click.echo(f"NOT REPRODUCED: {len(fatal)} difference(s):")
+        click.echo(f"NOT REPRODUCED: {len(fatal)} difference(s):", err=as_json)
         for d in fatal:
-            click.echo(f"  x {d}")
+            click.echo(f"  x {d}", err=as_json)
         raise NotReproduced(f"run {original.run_id} was not reproduced: {len(fatal)} difference(s) ({', '.join(d.what for d in fatal)})")
-    click.echo(f"REPRODUCED: run {original.run_id} (inputs, outputs, model and metrics match; re-run {wrapped.run.id})")
+    click.echo(f"REPRODUCED: run {original.run_id} (inputs, outputs, model and metrics match; re-run {wrapped.run.id})", err=as_json)
 
 
 @ml.command("report")
 @click.argument("bundle", type=click.Path(exists=True))
 @click.option("--offline", is_flag=True, help="Check digests, proofs and trace links only; do not ask the chains.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's merged record as JSON instead of tables.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), hidden=True)
 def report_cmd(bundle: str, offline: bool, as_json: bool, config_path: str | None) -> None:
     """Show the run recorded in BUNDLE (a bundle file or run folder) with its reproducibility
     checklist, after verifying it."""
@@ -153,9 +160,9 @@ def report_cmd(bundle: str, offline: bool, as_json: bool, config_path: str | Non
 
     run = load_run(bundle)
     if offline:
-        from ..verify import check_offline, verify_trace
+        from .._internal.verify import check_offline, verify_trace
 
-        for step, path in zip(run.steps, run.paths):
+        for step, path in zip(run.steps, run.paths, strict=False):
             check_offline(step, str(path))
         verify_trace(run.steps)
         verified = "offline: digests, Merkle proofs and trace links (anchors not checked)"
@@ -168,8 +175,11 @@ def report_cmd(bundle: str, offline: bool, as_json: bool, config_path: str | Non
     render_report(run, verified=verified)
 
 
-def _summary(wrapped: Any) -> None:
+def _summary(wrapped: Any, as_json: bool = False) -> None:
     run = wrapped.run
     anchored = "anchored" if wrapped.flushed is not None else "recorded (not anchored yet: run a flush)"
     where = wrapped.end_bundle or run.bundle_dir
+    if as_json:
+        click.echo(json.dumps({"run_id": run.id, "status": run.status, "exit_code": wrapped.exit_code, "steps": len(run.recorded),
+                               "anchored": wrapped.flushed is not None, "end_bundle": str(where)}))
     click.echo(f"bctrace: run {run.id} {run.status} (exit {wrapped.exit_code}); {len(run.recorded)} steps {anchored}; end bundle: {where}", err=True)

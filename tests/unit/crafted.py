@@ -11,13 +11,10 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bctrace.bundle import ProofBundle
-from bctrace.cid import CidParams
-from bctrace.hexutil import to_0x
-from bctrace.manifest import manifest_digest
-from bctrace.merkle import MerkleTree
-from bctrace.record import digest_of_json
-from bctrace.stores import ContentStore, StoreConfig
+from bctrace._internal.manifest import manifest_digest
+from bctrace._internal.merkle import MerkleTree
+from bctrace._internal.record import digest_of_json
+from bctrace.api import CidParams, ContentStore, ProofBundle, StoreConfig, to_0x
 
 
 def sha(data: bytes) -> str:

@@ -90,8 +90,8 @@ def test_stamp_git_with_an_untracked_name_that_is_not_utf8(project: Path, cli) -
 
 @pytest.mark.parametrize("body", ['{"a": NaN}', '{"a": [1, Infinity]}', '{"a": -Infinity}'])
 def test_nan_in_record_json_is_our_own_line(project: Path, cli, body: str) -> None:
-    err = one_line_error(cli("record", "--kind", "x", "--json", body))
-    assert "--json: " in err and "JSON has no NaN or Infinity" in err
+    err = one_line_error(cli("record", "--kind", "x", "--body", body))
+    assert "--body: " in err and "JSON has no NaN or Infinity" in err
     assert "pydantic" not in err and "http" not in err
 
 

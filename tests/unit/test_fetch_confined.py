@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from crafted import MemoryStore, craft_bundle, file_entry, write_bundle
 
-from bctrace.confined import Refused
-from bctrace.errors import UsageError
-from bctrace.stores import StoreContentMismatch, fetch_bundle
+from bctrace.api import fetch_bundle
+from bctrace.errors import StoreContentMismatch, UsageError
+from bctrace.errors import WriteRefused as Refused
 
 ISSUE_CHAIN = [
     {"path": "a/b/c/d/up", "type": "symlink", "target": "../../../.."},
@@ -50,7 +50,7 @@ def world(tmp_path: Path) -> Path:
 
 
 def fetch(cli, bundle: Path, out: Path):
-    return cli("fetch", bundle, "--to", out, "--api", "http://127.0.0.1:9")  # links and bad manifests need no node
+    return cli("ipfs", "fetch", bundle, "--to", out, "--api", "http://127.0.0.1:9")  # links and bad manifests need no node
 
 
 def test_the_issues_three_link_chain_is_refused_and_changes_nothing(world: Path, cli) -> None:

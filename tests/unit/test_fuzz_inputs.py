@@ -133,8 +133,8 @@ def test_mutated_configs_through_status_chains_and_record_flush(config, mutation
         record = record_for([file_entry("a.txt", b"a")])
         record["body"]["stores"] = [{"store": "ipfs", "cid": "bafkqaaa"}]
         (project / "b.bctrace.json").write_text(json.dumps(bundle_json(record)))
-        for args in (["status"], ["chains"], ["record", "--kind", "fuzz", "--json", '{"n": 1}', "--flush"],
-                     ["fetch", "b.bctrace.json", "--to", "out"]):
+        for args in (["status"], ["chains"], ["record", "--kind", "fuzz", "--body", '{"n": 1}', "--flush"],
+                     ["ipfs", "fetch", "b.bctrace.json", "--to", "out"]):
             assert_clean(run(*args, cwd=project), what=f"{args} with config {text[:300]!r}")
         assert not (project / "out").exists()  # no store could serve it: nothing left behind
 
@@ -191,7 +191,7 @@ def test_mutated_manifests_through_fetch_never_touch_anything_outside_to(entries
         (tmp / "b.bctrace.json").write_text(json.dumps(bundle_json(record)))
         before = snapshot(world, out)
         existing = set(out.rglob("*")) if out.exists() else set()
-        result = run("fetch", str(tmp / "b.bctrace.json"), "--to", str(out), "--api", "http://127.0.0.1:9", cwd=tmp)
+        result = run("ipfs", "fetch", str(tmp / "b.bctrace.json"), "--to", str(out), "--api", "http://127.0.0.1:9", cwd=tmp)
         assert_clean(result, what=f"fetch of {entries!r:.300}")
         assert snapshot(world, out) == before, f"fetch of {entries!r:.300} changed something outside --to"
         if out.exists():

@@ -7,7 +7,7 @@ import pytest
 from bctrace.errors import ChainIdMismatch, ChainUnreachable, LedgerTampered
 from bctrace.testing import ChainBackendTests, random_root
 from bctrace_backends.local.backend import LocalBackend, LocalConfig
-from bctrace_backends.mock import MockBackend, MockConfig
+from mock_chain import MockBackend, MockConfig
 
 
 def local(folder: Path, **kw) -> LocalBackend:
@@ -130,9 +130,9 @@ def test_ledger_path_that_cannot_hold_a_lock_fails_at_once_naming_it(tmp_path):
 def test_a_ledger_lock_held_too_long_is_an_error_naming_it(tmp_path, monkeypatch):
     from filelock import FileLock
 
-    import bctrace.locks
+    import bctrace._internal.locks
 
-    monkeypatch.setattr(bctrace.locks, "DEFAULT_TIMEOUT", 0.3)
+    monkeypatch.setattr(bctrace._internal.locks, "DEFAULT_TIMEOUT", 0.3)
     backend = local(tmp_path)
     other = FileLock(str(tmp_path / "ledger.jsonl.lock"))  # another open file: flock conflicts as across processes
     with other:

@@ -17,7 +17,7 @@ CHILD = textwrap.dedent(
     import os, sys, json
     from pathlib import Path
     from bctrace import Tracer
-    import bctrace.outbox as ob, bctrace.bundle as bd
+    import bctrace._internal.outbox as ob, bctrace._internal.bundle as bd
     import bctrace_backends.local.backend as lb
 
     crash = sys.argv[1]
@@ -128,7 +128,7 @@ def test_two_processes_appending_to_one_trace_keep_one_chain(tmp_path):
 
 
 def _open_at_barrier(barrier, folder: str, results) -> None:
-    from bctrace.outbox import Outbox
+    from bctrace._internal.outbox import Outbox
 
     barrier.wait()
     try:

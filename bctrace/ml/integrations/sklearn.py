@@ -20,7 +20,7 @@ from ._binding import RunBinding, require_run
 from .data import log_array
 
 if TYPE_CHECKING:
-    from ...tracer import Tracer
+    from ..._internal.tracer import Tracer
     from ..run import Run
 
 __all__ = ["estimator_params", "fit", "predict"]
@@ -85,7 +85,7 @@ def fit(
         binding.close(err)
         raise
     binding.close()
-    return fitted  # type: ignore[no-any-return]
+    return fitted
 
 
 def predict(

@@ -28,8 +28,8 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from ..errors import OutboxError, UsageError
 from .bundle import AnchorReceipt
-from .errors import BctraceError, UsageError
 from .hexutil import to_0x
 from .locks import locked
 from .merkle import MerkleTree
@@ -62,10 +62,6 @@ CREATE TABLE IF NOT EXISTS anchors(
     PRIMARY KEY(batch, chain)
 );
 """
-
-
-class OutboxError(BctraceError):
-    """The outbox database cannot be opened or used."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from .errors import LockTimeout, LockUnavailable
+from ..errors import LockTimeout, LockUnavailable
 
 DEFAULT_TIMEOUT = 120.0
 """Seconds to wait for a lock another process holds (ledger appends and outbox set-up hold

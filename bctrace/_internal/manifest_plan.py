@@ -20,16 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from .errors import UsageError
+from ..errors import ManifestInvalid
 
 _SHA256 = re.compile(r"^0x[0-9a-f]{64}$")
 MAX_LINK_HOPS = 40
 """Links followed while resolving one target before it counts as a loop (Linux's limit)."""
 SPECIAL = ("fifo", "socket", "char-device", "block-device", "unknown")
-
-
-class ManifestInvalid(UsageError):
-    """The manifest in a bundle is not one bctrace could have written (exit 2)."""
 
 
 @dataclass

@@ -22,15 +22,11 @@ from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
-from .errors import UsageError
+from ..errors import UsageError, WriteRefused
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 _NEW_FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 TEMP_PREFIX = ".bctrace-fetch-"
-
-
-class Refused(UsageError):
-    """A path would leave the folder, or lies beneath a link or a file (exit 2)."""
 
 
 class ConfinedFolder:
@@ -80,8 +76,8 @@ class ConfinedFolder:
     def _refusal(self, parent: int, rel: PurePosixPath, err: OSError) -> UsageError:
         if err.errno in (errno.ELOOP, errno.ENOTDIR):
             if stat.S_ISLNK(os.stat(rel.name, dir_fd=parent, follow_symlinks=False).st_mode):
-                return Refused(f"{self.source}: {self.root / rel} is a symlink; nothing is written through a link")
-            return Refused(f"{self.source}: {self.root / rel} is not a folder; nothing can be written beneath it")
+                return WriteRefused(f"{self.source}: {self.root / rel} is a symlink; nothing is written through a link")
+            return WriteRefused(f"{self.source}: {self.root / rel} is not a folder; nothing can be written beneath it")
         return UsageError(f"cannot open folder {self.root / rel}: {err.strerror}")
 
     # -- files and links --------------------------------------------------------------------
@@ -92,7 +88,7 @@ class ConfinedFolder:
         except FileNotFoundError:
             return None
         if stat.S_ISDIR(st.st_mode):
-            raise Refused(f"{self.source}: {self.root / rel} exists as a folder; it is not replaced")
+            raise WriteRefused(f"{self.source}: {self.root / rel} exists as a folder; it is not replaced")
         return st
 
     def write_file(self, rel: PurePosixPath, fill: Callable[[BinaryIO], None]) -> Path:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 
-from .errors import UsageError
+from ..errors import UsageError
 
 
 def require_extra(extra: str, command: str, *modules: str) -> None:
