@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import requests
-from filelock import FileLock
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
+from filelock import FileLock
 from web3 import Web3
 from web3.exceptions import (
     ContractCustomError,

@@ -67,7 +67,7 @@ class RetryingHTTPProvider(HTTPProvider):
         while True:
             try:
                 return self._request_session_manager.make_post_request(
-                    self.endpoint_uri, request_data, **self.get_request_kwargs()
+                    self.endpoint_uri, request_data, **self.get_request_kwargs()  # type: ignore[arg-type]
                 )
             except (requests.ConnectionError, requests.Timeout, requests.HTTPError) as err:
                 response = err.response if isinstance(err, requests.HTTPError) else None

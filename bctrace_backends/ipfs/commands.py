@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from bctrace.api import (BundleError, ContentStore, ProofBundle, UsageError, check_offline, emit_json, fetch_bundle, get_config,
-                         one_line, open_store)
+from bctrace.api import BundleError, ContentStore, ProofBundle, UsageError, check_offline, emit_json, fetch_bundle, get_config, one_line, open_store
 
 API_STORE = "--api"
 """The name a store given by ``--api URL`` goes by in messages (it is no ``[stores.NAME]``)."""
@@ -45,7 +44,7 @@ def fetch(bundle: Path, to: Path, store_name: str | None, api: str | None, as_js
         click.echo(f"fetched {path}")
     for line in result.skipped:
         click.echo(f"not recreated: {line}")
-    origin = f"the IPFS node at {store.config.api}" if api else f"store {store.store!r}"
+    origin = f"the IPFS node at {api.rstrip('/')}" if api else f"store {store.store!r}"
     click.echo(f"{len(result.written)} file(s) fetched from {origin}, sha256 checked against {bundle.name}")
 
 

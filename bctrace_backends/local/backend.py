@@ -12,7 +12,6 @@ from bctrace.errors import ChainIdMismatch, ChainMisconfigured, ChainUnreachable
 
 from .ledger import Block, Ledger, LedgerState
 
-
 MAX_SAFE_INTEGER = 2**53 - 1
 """The largest integer every JSON reader (JavaScript's included) holds exactly (RFC 8785)."""
 
