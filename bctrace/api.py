@@ -21,8 +21,10 @@ from ._internal.backend import BackendConfig, ChainBackend
 from ._internal.bundle import AnchorReceipt, ProofBundle
 from ._internal.cid import CidParams
 from ._internal.config import Config, path_from_config
+from ._internal.extras import require_extra
 from ._internal.hexutil import Hex32, from_0x, to_0x
 from ._internal.hookspecs import hookimpl
+from ._internal.locks import locked
 from ._internal.merkle import keccak256
 from ._internal.record import Record, Subject, canonical_bytes
 from ._internal.registry import BackendRegistry, CommandRegistry, Registry, StoreRegistry
@@ -66,9 +68,11 @@ __all__ = [
     "hookimpl",
     "json_nesting",
     "keccak256",
+    "locked",
     "open_store",
     "pass_tracer",
     "path_from_config",
+    "require_extra",
     "to_0x",
     *_errors,
 ]

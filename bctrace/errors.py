@@ -15,10 +15,10 @@ __all__ = [
     "EXIT_CHAIN", "EXIT_NOT_VERIFIED", "EXIT_OK", "EXIT_USAGE",
     "AnchorFailed", "AnchorMissing", "AnvilError", "BctraceError", "BundleAmbiguous", "BundleError", "ChainError",
     "ChainIdMismatch", "ChainProofUnsupported", "ClaimMismatch", "ChainMisconfigured", "ChainUnreachable", "ChainsFailed", "ChainsMisconfigured",
-    "ConfigError", "DigestMismatch", "JsIpfsError", "LedgerTampered", "LocalNodeError", "NotPermitted",
-    "NotReproduced", "OutboxError", "PluginError", "PolicyNotMet", "PolicyUnreachable", "ProofInvalid",
+    "ConfigError", "DigestMismatch", "JsIpfsError", "LedgerTampered", "LocalNodeError", "LockTimeout",
+    "LockUnavailable", "ManifestInvalid", "NotPermitted", "NotReproduced", "OutboxError", "PluginError", "PolicyNotMet", "PolicyUnreachable", "ProofInvalid",
     "Reverted", "SignatureInvalid", "StoreContentMismatch", "StoreError", "SubjectMismatch", "TraceBroken",
-    "UsageError", "VerificationError", "one_line",
+    "UsageError", "VerificationError", "WriteRefused", "one_line",
 ]
 
 EXIT_OK = 0
@@ -65,6 +65,19 @@ class PluginError(ConfigError):
 
 class BundleError(UsageError):
     """A proof bundle file is missing, not JSON, or not a bctrace bundle."""
+
+
+class LockUnavailable(ConfigError):
+    """A lock file cannot be created where the config puts it (a folder that is not writable,
+    or not a folder)."""
+
+
+class ManifestInvalid(UsageError):
+    """The manifest in a bundle is not one bctrace could have written (exit 2)."""
+
+
+class WriteRefused(UsageError):
+    """A path would leave the folder being written into, or lies beneath a link or a file (exit 2)."""
 
 
 class OutboxError(BctraceError):
@@ -160,6 +173,12 @@ class ChainProofUnsupported(ChainError):
     def __init__(self, message: str) -> None:
         self.chain = ""
         Exception.__init__(self, message)
+
+
+class LockTimeout(BctraceError):
+    """Another process held a lock (ledger, outbox, EVM sender) for longer than bctrace waits."""
+
+    exit_code = EXIT_CHAIN
 
 
 class StoreError(BctraceError):

@@ -103,10 +103,16 @@ class ProofBundle(BaseModel):
         return json.dumps(self.model_dump(mode="json", exclude_none=True), indent=2, ensure_ascii=False) + "\n"
 
     def write(self, path: str | os.PathLike[str]) -> Path:
-        """Write atomically (temp file + rename), so a crash never leaves half a bundle."""
+        """Write atomically (temp file + rename), so a crash never leaves half a bundle.
+
+        The temp file is ``.NAME.<pid>.<random>.tmp``: no ``*.bctrace.json`` glob matches it,
+        and one left by a killed process (its pid no longer running) is removed by the next
+        write of the same bundle, which the next flush makes when it resumes the batch."""
+        from .atomicfile import remove_stale_temps, temp_prefix
+
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=BUNDLE_SUFFIX, dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=temp_prefix(target), suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(self.to_json())
@@ -114,6 +120,7 @@ class ProofBundle(BaseModel):
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        remove_stale_temps(target)
         return target
 
     @classmethod

@@ -30,6 +30,10 @@ else:  # pragma: no cover
 CONFIG_FILE = "bctrace.toml"
 DEFAULT_STATE_DIR = ".bctrace"
 DEFAULT_CHAIN = "local"
+MAX_CONFIG_BYTES = 1 << 20
+"""A config file is a few hundred bytes; anything over 1 MiB is a mistake, refused unread."""
+MAX_CONFIG_DEPTH = 16
+"""Tables and arrays nested deeper than this are refused (bctrace's own go three levels deep)."""
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
@@ -70,7 +74,7 @@ def find_config(start: Path | None = None) -> tuple[Path, dict[str, Any]] | None
     """Locate the config file and return it with its raw table, or None if there is none."""
     env = os.environ.get("BCTRACE_CONFIG")
     if env:
-        path = Path(env).expanduser()
+        path = _config_path(env, "BCTRACE_CONFIG")
         if not path.exists():
             raise ConfigError(f"BCTRACE_CONFIG points to {path}, which does not exist")
         return path, _read_table(path)
@@ -107,7 +111,7 @@ def load_config(
         registry = registry or manager.backend_registry(pm)
         store_registry = store_registry or manager.store_registry(pm)
     if path is not None:
-        p = Path(path).expanduser()
+        p = _config_path(path, "--config")
         if not p.exists():
             raise ConfigError(f"config file {p} does not exist")
         found: tuple[Path, dict[str, Any]] | None = (p, _read_table(p))
@@ -126,13 +130,41 @@ def load_config(
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; every way it can be unreadable is one ConfigError naming the file."""
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"config {path} is not valid TOML: {err}") from err
+            raw = fh.read(MAX_CONFIG_BYTES + 1)
     except OSError as err:
         raise ConfigError(f"config {path} cannot be read: {err.strerror}") from err
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config {path} is larger than {MAX_CONFIG_BYTES >> 20} MiB; a bctrace config is a few lines")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"config {path} is not UTF-8 text (byte {err.start} is {raw[err.start]:#04x})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"config {path} is not valid TOML: {err}") from err
+    except RecursionError:
+        data = None
+    if data is None or _depth(data) > MAX_CONFIG_DEPTH:
+        raise ConfigError(f"config {path}: values are nested more than {MAX_CONFIG_DEPTH} levels deep")
+    return data
+
+
+def _depth(value: Any) -> int:
+    """How deeply tables and arrays nest in ``value`` (without recursion, however deep it is)."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        deepest = max(deepest, level)
+        if isinstance(item, dict):
+            stack.extend((v, level + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, level + 1) for v in item)
+    return deepest
 
 
 def _read_table(path: Path) -> dict[str, Any]:
@@ -167,6 +199,8 @@ def _first_error(err: ValidationError) -> str:
     msg = first["msg"]
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
+    elif first["type"] == "value_error":
+        msg = msg.removeprefix("Value error, ")
     return f"field '{where}': {msg}"
 
 
@@ -185,6 +219,8 @@ def _build(source: Path, table: dict[str, Any], registry: Any, store_registry: A
         backend = raw.get("backend")
         if not backend:
             raise ConfigError(f"config {where}: chain {name!r}: field 'backend' is missing")
+        if not isinstance(backend, str):
+            raise ConfigError(f"config {where}: chain {name!r}: field 'backend' must be a backend name (a string)")
         try:
             model = registry.get(backend).config_model
         except PluginError as err:
@@ -211,8 +247,10 @@ def _build(source: Path, table: dict[str, Any], registry: Any, store_registry: A
     stores = {}
     if top.stores:
         stores = _build_stores(where, top.stores, root, store_registry)
-    state_dir = _resolve(root, expand_env(top.state_dir, f"config {where}: state_dir") or DEFAULT_STATE_DIR)
-    bundle_dir = _resolve(root, expand_env(top.bundle_dir, f"config {where}: bundle_dir")) if top.bundle_dir else None
+    state_dir = _resolve(root, expand_env(top.state_dir, f"config {where}: state_dir") or DEFAULT_STATE_DIR,
+                         f"config {where}: field 'state_dir'")
+    bundle_dir = (_resolve(root, expand_env(top.bundle_dir, f"config {where}: bundle_dir"), f"config {where}: field 'bundle_dir'")
+                  if top.bundle_dir else None)
     return Config(
         root=root,
         state_dir=state_dir,
@@ -230,9 +268,13 @@ def _build_stores(where: str, tables: dict[str, dict[str, Any]], root: Path, reg
     stores: dict[str, BaseModel] = {}
     for name, raw in tables.items():
         raw = expand_env(raw, f"config {where}: store {name!r}")
-        backend = raw.get("backend") if isinstance(raw, dict) else None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"config {where}: store {name!r} must be a table")
+        backend = raw.get("backend")
         if not backend:
             raise ConfigError(f"config {where}: store {name!r}: field 'backend' is missing")
+        if not isinstance(backend, str):
+            raise ConfigError(f"config {where}: store {name!r}: field 'backend' must be a backend name (a string)")
         try:
             model = registry.get(backend).config_model
         except PluginError as err:
@@ -245,14 +287,38 @@ def _build_stores(where: str, tables: dict[str, dict[str, Any]], root: Path, reg
 
 
 def path_from_config(value: Path | None, info: ValidationInfo) -> Path | None:
-    """Field validator body for paths in a config table: relative paths are relative to the
-    config file's folder (passed in the validation context as ``root``), not to the cwd."""
+    """Field validator body for paths in a config table: ``~`` is expanded, and relative paths
+    are relative to the config file's folder (passed in the validation context as ``root``),
+    not to the cwd. Raises ValueError (shown naming the chain and the field) for a path that
+    no file system can hold."""
+    if value is None:
+        return None
+    value = _usable_path(str(value))
     root = (info.context or {}).get("root")
-    if value is not None and root is not None and not value.is_absolute():
+    if root is not None and not value.is_absolute():
         return Path(root) / value
     return value
 
 
-def _resolve(root: Path, value: str) -> Path:
-    p = Path(value).expanduser()
+def _usable_path(value: str) -> Path:
+    if "\x00" in value:
+        raise ValueError("contains a NUL character, which no path can hold")
+    try:
+        return Path(value).expanduser()
+    except RuntimeError:  # ~user for a user that does not exist
+        raise ValueError(f"{value!r}: {value.split('/')[0]} names no user with a home folder") from None
+
+
+def _config_path(value: str | os.PathLike[str], where: str) -> Path:
+    try:
+        return _usable_path(os.fspath(value))
+    except ValueError as err:
+        raise ConfigError(f"{where}: {err}") from None
+
+
+def _resolve(root: Path, value: str, where: str) -> Path:
+    try:
+        p = _usable_path(value)
+    except ValueError as err:
+        raise ConfigError(f"{where}: {err}") from None
     return p if p.is_absolute() else root / p

@@ -13,14 +13,15 @@ what the user already has.
 from __future__ import annotations
 
 import hashlib
+import os
 import subprocess
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ..errors import UsageError, one_line
-from .hashing import hash_files, subject_for_path
+from ..errors import SubjectMismatch, UsageError, one_line
+from .hashing import hash_files, subject_for_path, text_name
 from .hexutil import to_0x
 from .record import canonical_bytes
 
@@ -70,7 +71,7 @@ def git_state(repo: Path) -> dict[str, Any]:
     listed = (_git(top, "ls-files", "--others", "--exclude-standard", "-z") or b"").split(b"\0")
     # bctrace's own state and bundles change with every stamp: they are not the code's state.
     untracked_paths = sorted(
-        p for p in (raw.decode() for raw in listed if raw)
+        p for p in (text_name(os.fsdecode(raw), f"untracked files of {top}") for raw in listed if raw)
         if not (p.startswith(".bctrace/") or "/.bctrace/" in p or p.endswith(".bctrace.json"))
     )
     files = [top / p for p in untracked_paths]
@@ -95,9 +96,31 @@ def git_state(repo: Path) -> dict[str, Any]:
     return {k: v for k, v in state.items() if v is not None}
 
 
+def git_bundle_path(top: Path) -> Path:
+    """Where the bundle of ``stamp --git`` of repository folder ``top`` lives (and where
+    ``verify`` of that folder looks for it): beside it, ``NAME.git.bctrace.json``."""
+    top = top.resolve()
+    return top.parent / (top.name + BUNDLE_SUFFIX)
+
+
+def check_git_state(repo: Path, record: dict[str, Any]) -> None:
+    """Raise :class:`SubjectMismatch` naming what changed if the repository is no longer in the
+    recorded state (another commit, other uncommitted changes, other untracked files)."""
+    recorded = (record.get("body") or {}).get("git")
+    if not isinstance(recorded, dict):
+        raise SubjectMismatch(f"{repo}: the record holds no git state to compare with")
+    current = git_state(repo)
+    labels = {"commit": "HEAD", "tree": "the tree", "diff_sha256": "the uncommitted changes",
+              "untracked_sha256": "the untracked files"}
+    changed = [f"{label} differ" if key.endswith("sha256") else f"{label} is {current.get(key)}, the record says {recorded.get(key)}"
+               for key, label in labels.items() if current.get(key) != recorded.get(key)]
+    if changed:
+        raise SubjectMismatch(f"repository {repo} is not in its recorded state: {'; '.join(changed)}")
+
+
 def stamp_git(tracer: Tracer, repo: Path, *, store: str | None = None, archive: bool = True) -> Recorded:
     """Record the state of the git repository at ``repo``; its bundle goes beside the repository
-    as ``NAME.git.bctrace.json``.
+    as ``NAME.git.bctrace.json`` (:func:`git_bundle_path`), where ``verify REPO`` looks for it.
 
     :param archive: make the record's subject the ``git archive --format=tar`` tarball of the
         commit (name, size, sha256), which anyone with the repository can rebuild and compare.
@@ -125,4 +148,4 @@ def stamp_git(tracer: Tracer, repo: Path, *, store: str | None = None, archive: 
                     subject = put_subject(opened, tar, subject)
                 state["archive"] = {"store": store, "cid": subject.cid, "format": "git archive --format=tar"}
             subjects.append(subject)
-    return tracer.record("git", {"git": state}, subjects=subjects, bundle_path=top.parent / (top.name + BUNDLE_SUFFIX))
+    return tracer.record("git", {"git": state}, subjects=subjects, bundle_path=git_bundle_path(top))

@@ -62,6 +62,23 @@ class FileHashes:
         )
 
 
+def text_name(name: str, where: str, what: str = "the name") -> str:
+    """``name`` if it is valid UTF-8 text, else a :class:`UsageError` showing its bytes.
+
+    Records are JSON, whose strings are Unicode text; a file name made of other bytes (which
+    Python carries as lone surrogates) cannot be recorded as it is, and a lossy stand-in would
+    let two different names look the same. So it is refused, with the bytes shown escaped."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        def shown(text: str) -> str:
+            return os.fsencode(text).decode("utf-8", "backslashreplace")
+
+        raise UsageError(f"{shown(where)}: {what} '{shown(name)}' is not valid UTF-8, so it cannot be recorded; "
+                         "rename it (e.g. with convmv) or stamp an archive of the folder") from None
+    return name
+
+
 def cid_params_for(cid: bool | CidParams | None) -> CidParams | None:
     """``True`` means Kubo's default chunking (256 KiB); a :class:`CidParams` picks another."""
     if isinstance(cid, CidParams):
@@ -238,7 +255,7 @@ def subject_for_path(
         raise UsageError(f"path {p} does not exist") from None
     except OSError as err:
         raise UsageError(f"cannot read {p}: {err.strerror}") from err
-    label = name or p.name
+    label = text_name(name or p.name, f"stamp {p}")
     if stat.S_ISDIR(st.st_mode):
         from .manifest import build_manifest
 
@@ -251,18 +268,22 @@ def subject_for_path(
     return hashes.subject(label), None
 
 
-def check_subject(path: str | os.PathLike[str], subject: Subject, body: dict[str, Any] | None = None) -> None:
+def check_subject(path: str | os.PathLike[str], subject: Subject, body: dict[str, Any] | None = None, *,
+                  progress: bool = False) -> None:
     """Raise :class:`SubjectMismatch` naming the file (or, for a folder, every changed, added and
-    removed file) if ``path`` no longer matches ``subject``."""
+    removed file) if ``path`` no longer matches ``subject``.
+
+    :param progress: show a progress bar on stderr for large inputs, as ``stamp`` does."""
     p = Path(path)
     if not p.exists() and not p.is_symlink():
         raise SubjectMismatch(f"{p} does not exist any more")
     if p.is_dir():
         from .manifest import verify_folder
 
-        verify_folder(p, subject, body)
+        verify_folder(p, subject, body, progress=progress)
         return
-    hashes = hash_file(p)
+    with progress_bar(p.stat().st_size, p.name, progress) as on_progress:
+        hashes = hash_file(p, on_progress=on_progress)
     if to_0x(hashes.sha256) != subject.sha256:
         raise SubjectMismatch(f"{p} changed: sha256 is {to_0x(hashes.sha256)}, the record says {subject.sha256}")
     if subject.size is not None and hashes.size != subject.size:

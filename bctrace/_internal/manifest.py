@@ -29,7 +29,7 @@ from typing import Any
 
 from ..errors import SubjectMismatch, UsageError
 from .cid import Block, CidParams, cid_from_str, cid_to_str, folder_dag
-from .hashing import cid_params_for, hash_files, progress_bar
+from .hashing import cid_params_for, hash_files, progress_bar, text_name
 from .hexutil import to_0x
 from .record import Subject, canonical_bytes
 
@@ -91,10 +91,11 @@ def scan(folder: Path) -> tuple[list[dict[str, Any]], list[Path]]:
         if not items and prefix:
             entries.append({"path": prefix.rstrip("/"), "type": "dir"})
         for item in items:
-            rel = prefix + item.name
+            rel = prefix + text_name(item.name, f"folder {folder}, in {directory}")
             mode = item.stat(follow_symlinks=False).st_mode
             if stat.S_ISLNK(mode):
-                entries.append({"path": rel, "type": "symlink", "target": os.readlink(item.path)})
+                target = text_name(os.readlink(item.path), f"folder {folder}, link {rel}", "its target")
+                entries.append({"path": rel, "type": "symlink", "target": target})
             elif stat.S_ISDIR(mode):
                 walk(Path(item.path), rel + "/")
             elif stat.S_ISREG(mode):
@@ -159,9 +160,9 @@ def _names(label: str, paths: list[str]) -> str:
     return f"{label} {len(paths)}: {shown}{more}"
 
 
-def verify_folder(folder: Path, subject: Subject, body: dict[str, Any] | None) -> None:
+def verify_folder(folder: Path, subject: Subject, body: dict[str, Any] | None, *, progress: bool = False) -> None:
     """Raise :class:`SubjectMismatch` naming every changed, added and removed file."""
-    current = build_manifest(folder)
+    current = build_manifest(folder, progress=progress)
     recorded = (body or {}).get("manifest")
     if isinstance(recorded, list):
         changed, added, removed = diff(recorded, current.entries)

@@ -11,7 +11,8 @@ SQLite in WAL mode in the state folder. The life of a record:
 
 A crash between any two steps leaves an open batch that the next flush resumes with the same
 root; backends treat an already-anchored root as success, so nothing is anchored twice.
-Transactions that write use ``BEGIN IMMEDIATE``, so several processes can share one outbox.
+Transactions that write use ``BEGIN IMMEDIATE``, so several processes can share one outbox; the
+database is opened (and created) under a lock file, so that a first open is race-free too.
 ``synchronous=NORMAL`` survives a crash of the process (not of the machine's power).
 """
 
@@ -25,9 +26,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from filelock import FileLock
+
 from ..errors import OutboxError, UsageError
 from .bundle import AnchorReceipt
 from .hexutil import to_0x
+from .locks import locked
 from .merkle import MerkleTree
 
 OUTBOX_FILE = "outbox.sqlite"
@@ -80,12 +84,19 @@ class Outbox:
         self.path = state_dir / OUTBOX_FILE
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
-        except (sqlite3.Error, OSError) as err:
+        except OSError as err:
             raise OutboxError(f"outbox {self.path} cannot be opened: {err}") from err
+        # Switching a new database to WAL needs an exclusive lock that SQLite's busy handler
+        # does not wait for, so processes opening a fresh outbox at once would see "database is
+        # locked". Opening under a lock file of the state folder makes the first open race-free.
+        with locked(FileLock(str(self.path) + ".lock"), what=f"outbox {self.path}", poll=0.005):
+            try:
+                self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.executescript(_SCHEMA)
+            except sqlite3.Error as err:
+                raise OutboxError(f"outbox {self.path} cannot be opened: {err}") from err
         self._tree_cache: tuple[int, MerkleTree] | None = None
         self._in_group = False
 

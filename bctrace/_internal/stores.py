@@ -12,26 +12,29 @@ Two rules hold whatever the store:
   when they differ (or when the store cannot be reached), before anything is recorded;
 - nothing fetched is trusted: :func:`fetch_subject` hashes the bytes as they arrive and keeps
   them only if their sha256 and size equal the record's. A store returning other bytes is a
-  :class:`StoreContentMismatch` (exit 3: the record is intact, the store is not trustworthy).
+  :class:`StoreContentMismatch` (exit 3: the record is intact, the store is not trustworthy);
+- nothing fetched lands outside the folder the user named: :func:`fetch_bundle` checks the whole
+  manifest first and writes through :class:`~bctrace._internal.confined.ConfinedFolder`, which follows no link.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import posixpath
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, BinaryIO, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import StoreContentMismatch, StoreError, UsageError
 from .cid import CidParams, cid_from_str, cid_to_str, multihash_of, normalize_cid, same_cid
+from .confined import ConfinedFolder
 from .hexutil import to_0x
+from .manifest_plan import FetchPlan, plan_folder, safe_relative
 from .record import Subject
 
 if TYPE_CHECKING:
@@ -138,16 +141,17 @@ def _put_folder(store: ContentStore, folder: Path, subject: Subject) -> Subject:
     return manifest.subject(subject.name)
 
 
-def fetch_subject(store: ContentStore, subject: Subject, dest: Path) -> Path:
-    """Fetch one file by its CID into ``dest``, keeping it only if sha256 and size match."""
+def fetch_subject(store: ContentStore, subject: Subject, folder: ConfinedFolder, rel: PurePosixPath) -> Path:
+    """Fetch one file by its CID to ``rel`` inside ``folder``, keeping it only if sha256 and size
+    match (other bytes never reach the file's name)."""
     if not subject.cid:
         raise UsageError(f"{subject.name}: the record has no CID to fetch")
-    dest.parent.mkdir(parents=True, exist_ok=True)
     sha = hashlib.sha256()
     size = 0
-    fd, tmp = tempfile.mkstemp(prefix=".bctrace-fetch-", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as out, store.cat(subject.cid) as chunks:
+
+    def fill(out: BinaryIO) -> None:
+        nonlocal size
+        with store.cat(subject.cid) as chunks:  # type: ignore[arg-type]
             for chunk in chunks:
                 sha.update(chunk)
                 size += len(chunk)
@@ -159,60 +163,88 @@ def fetch_subject(store: ContentStore, subject: Subject, dest: Path) -> Path:
                 f"store {store.store!r} returned other bytes for {subject.name} (CID {subject.cid}): "
                 f"sha256 {to_0x(sha.digest())}, size {size}; the record says {subject.sha256}, size {subject.size}"
             )
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return dest
+
+    return folder.write_file(rel, fill)
 
 
-def _safe_relative(rel: str, source: str) -> PurePosixPath:
-    pure = PurePosixPath(rel)
-    if pure.is_absolute() or ".." in pure.parts or not pure.parts:
-        raise UsageError(f"{source}: manifest path {rel!r} leaves the folder; refused")
-    return pure
-
-
-def _inside(rel: str, target: str) -> bool:
-    joined = posixpath.normpath(posixpath.join(posixpath.dirname(rel), target))
-    return not posixpath.isabs(target) and joined != ".." and not joined.startswith("../")
-
-
-def fetch_bundle(store: ContentStore, bundle: ProofBundle, to: Path, *, source: str = "bundle") -> list[Path]:
+def fetch_bundle(store: ContentStore, bundle: ProofBundle, to: Path, *, source: str = "bundle") -> FetchResult:
     """Fetch every subject of a bundle's record into folder ``to``, each checked against the record.
 
-    A folder subject is rebuilt from the manifest in the record (anchored, so trusted): its
-    files are fetched by their CIDs and checked one by one; empty folders and symlinks
-    whose target stays inside the folder are recreated; other links and special files are not
-    (they stay described in the manifest).
+    Nothing is ever created, changed or deleted outside ``to`` (see :mod:`bctrace._internal.confined`), and
+    a fetch that fails takes back what it wrote. A folder subject is rebuilt from the manifest in
+    the record (anchored, so it is the one that was stamped, but it may still have been crafted):
+    the whole manifest is checked first (:func:`~bctrace._internal.manifest_plan.plan_folder`), then its
+    folders and files are made (each file fetched by its CID and checked), then its links whose
+    target stays inside the folder. Links that point elsewhere and special files are not
+    recreated; they are listed in :attr:`FetchResult.skipped`.
     """
+    planned = [_plan_subject(raw, bundle.record.get("body"), source) for raw in _subjects(bundle, source)]
+    folder = ConfinedFolder(to, source=source)
+    result = FetchResult()
+    try:
+        for name, subject, plan in planned:
+            if plan is None:
+                result.written.append(fetch_subject(store, subject, folder, name))
+                continue
+            folder.folder(name)
+            for rel in plan.folders:
+                folder.folder(name / rel)
+            for rel, entry in plan.files:
+                sub = Subject(name=str(rel), sha256=entry["sha256"], size=entry["size"], cid=entry["cid"])
+                result.written.append(fetch_subject(store, sub, folder, name / rel))
+            for rel, target in plan.links:  # links last: no file is ever written through one
+                folder.symlink(name / rel, target)
+            for rel, target in plan.links:  # on disk, with every link in place, each must stay inside
+                if not folder.resolves_inside(name / rel, name):
+                    folder.remove(name / rel)
+                    result.skipped.append(f"{name}/{rel} -> {target} (on disk, with the links already there, it points outside the folder)")
+            result.skipped.extend(f"{name}/{line}" for line in plan.skipped)
+    except BaseException:
+        folder.rollback()
+        raise
+    folder.close()
+    return result
+
+
+@dataclass
+class FetchResult:
+    written: list[Path] = field(default_factory=list)
+    """Files fetched and checked."""
+    skipped: list[str] = field(default_factory=list)
+    """Entries of a folder's manifest not recreated (links leaving the folder, special files), with why."""
+
+
+def _subjects(bundle: ProofBundle, source: str) -> list[Any]:
+    subjects = bundle.record.get("subjects")
+    if not isinstance(subjects, list) or not subjects:
+        raise UsageError(f"{source}: the record has no subjects to fetch")
+    return subjects
+
+
+def _plan_subject(raw: Any, body: Any, source: str) -> tuple[PurePosixPath, Subject, FetchPlan | None]:
+    """Check one subject (and a folder's manifest) before anything is written."""
+    from pydantic import ValidationError
+
     from .manifest import manifest_digest
 
-    written: list[Path] = []
-    body: dict[str, Any] = bundle.record.get("body") or {}
-    for raw in bundle.record.get("subjects") or []:
+    try:
         subject = Subject.model_validate(raw)
-        name = _safe_relative(subject.name, source).name
-        if subject.media_type == "inode/directory":
-            entries = body.get("manifest")
-            if not isinstance(entries, list) or to_0x(manifest_digest(entries)) != subject.sha256:
-                raise UsageError(f"{source}: folder {subject.name} has no manifest matching its digest in the record")
-            for entry in entries:
-                rel = _safe_relative(entry["path"], source)
-                if entry.get("type") == "dir":
-                    (to / name / rel).mkdir(parents=True, exist_ok=True)
-                elif "type" not in entry:
-                    if not entry.get("cid"):
-                        raise UsageError(f"{source}: file {entry['path']} of {subject.name} has no CID in the record")
-                    sub = Subject(name=entry["path"], sha256=entry["sha256"], size=entry["size"], cid=entry["cid"])
-                    written.append(fetch_subject(store, sub, to / name / rel))
-            # Links last, so no file is ever written through one; only links that stay inside.
-            for entry in entries:
-                if entry.get("type") == "symlink" and _inside(entry["path"], entry["target"]):
-                    link = to / name / _safe_relative(entry["path"], source)
-                    link.parent.mkdir(parents=True, exist_ok=True)
-                    link.unlink(missing_ok=True)
-                    link.symlink_to(entry["target"])
-        else:
-            written.append(fetch_subject(store, subject, to / name))
-    return written
+    except ValidationError as err:
+        first = err.errors()[0]
+        raise UsageError(f"{source}: a subject of the record is malformed: field "
+                         f"'{'.'.join(str(x) for x in first['loc'])}': {first['msg']}") from None
+    name = PurePosixPath(safe_relative(subject.name, f"{source}: subject").name)
+    if subject.media_type != "inode/directory":
+        return name, subject, None
+    entries = body.get("manifest") if isinstance(body, dict) else None
+    plan = plan_folder(entries, f"{source}: folder {subject.name}")
+    try:
+        matches = to_0x(manifest_digest(entries)) == subject.sha256  # type: ignore[arg-type]
+    except ValueError:
+        matches = False
+    if not matches:
+        raise UsageError(f"{source}: folder {subject.name} has no manifest matching its digest in the record")
+    for rel, entry in plan.files:
+        if not entry.get("cid"):
+            raise UsageError(f"{source}: file {rel} of {subject.name} has no CID in the record")
+    return name, subject, plan

@@ -95,7 +95,7 @@ def _parse_float(literal: str) -> float:
 
 
 def _constant(name: str) -> Any:
-    raise JsonProblem(f"{name} is not a JSON value")
+    raise JsonProblem(f"{name} is not a JSON value (JSON has no NaN or Infinity; record it as a string)")
 
 
 def loads(text: str, *, max_depth: int = MAX_DEPTH) -> Any:

@@ -247,7 +247,7 @@ class Tracer:
         """
         from .hashing import subject_for_path
 
-        p = Path(path)
+        p = _named(Path(path))
         subject, extra = subject_for_path(p, progress=progress, cid=cid or store is not None, blake3=blake3)
         merged = {**(extra or {}), **(body or {})}
         if store is not None:
@@ -355,6 +355,7 @@ class Tracer:
         rpc: Sequence[tuple[int, str]] = (),
         trusted: TrustedBlocks | None = None,
         ledgers: Sequence[str | os.PathLike[str]] = (),
+        progress: bool = False,
     ) -> VerificationReport:
         """Verify a bundle, a bundle file, or a stamped file/folder (its bundle sits beside it).
 
@@ -371,10 +372,11 @@ class Tracer:
             on those chains are checked from their ``chain_proof`` alone, with no network.
         :param ledgers: copies of local ledgers (a ``ledger.jsonl`` or its folder) to check local
             anchors against, without the rest of a state folder.
+        :param progress: show a progress bar on stderr while hashing a large stamped file or folder.
         """
         bundle, source, subject_path = self._resolve_bundle(target)
         if subject_path is not None:
-            self._check_stamped(bundle, subject_path, source)
+            self._check_stamped(bundle, subject_path, source, progress=progress)
         backends = self.backends()
         named = list(chains) if chains is not None else None
         extra = {**self._endpoint_backends(bundle, rpc), **self._ledger_backends(ledgers)}
@@ -438,26 +440,36 @@ class Tracer:
     def _resolve_bundle(self, target: ProofBundle | str | os.PathLike[str]) -> tuple[ProofBundle, str, Path | None]:
         if isinstance(target, ProofBundle):
             return target, "bundle", None
-        p = Path(target)
+        p = _named(Path(target))
         if p.name.endswith(BUNDLE_SUFFIX):
             return ProofBundle.read(p), str(p), None
         if not p.exists():
             raise UsageError(f"path {p} does not exist")
         bp = bundle_path_for(p)
+        if not bp.exists() and p.is_dir():
+            from .gitstate import git_bundle_path
+
+            if git_bundle_path(p).exists():  # stamped with `stamp --git`
+                bp = git_bundle_path(p)
         if not bp.exists():
             raise UsageError(f"{p} has no bundle beside it ({bp.name}); stamp and flush it first")
         return ProofBundle.read(bp), str(bp), p
 
-    def _check_stamped(self, bundle: ProofBundle, path: Path, source: str) -> None:
+    def _check_stamped(self, bundle: ProofBundle, path: Path, source: str, *, progress: bool = False) -> None:
         from ..errors import BundleError
         from .hashing import check_subject
         from .verify import check_offline, record_view
 
         check_offline(bundle, source)
+        if bundle.record.get("kind") == "git" and path.is_dir():
+            from .gitstate import check_git_state
+
+            check_git_state(path, bundle.record)
+            return
         view = record_view(bundle, source)
         if not view.subjects:
             raise BundleError(f"{source}: the record has no subject to compare {path} with")
-        check_subject(path, view.subjects[0], view.body)
+        check_subject(path, view.subjects[0], view.body, progress=progress)
 
     # -- ML runs (see bctrace.ml) -------------------------------------------------------------
 
@@ -475,6 +487,13 @@ def _make_bundle(record_json: str, digest: bytes, root: bytes, tree: MerkleTree,
         merkle=MerkleProofInfo(root=to_0x(root), proof=[to_0x(p) for p in tree.proof(digest)]),
         anchors=receipts,
     )
+
+
+def _named(p: Path) -> Path:
+    """``p`` itself, or resolved when it has no name of its own (``.``, ``..``): its bundle is
+    named after it and sits beside it."""
+    return p if p.name not in ("", "..") else p.resolve()
+
 
 
 def open_store(config: Config, name: str, plugin_manager: BctracePluginManager | None = None) -> ContentStore:

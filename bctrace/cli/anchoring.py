@@ -43,7 +43,7 @@ def stamp(paths: tuple[str, ...], kind: str | None, trace_id: str | None, store:
         elif p == "-":
             text = sys.stdin.read()
             recorded.append(tracer.stamp_text(text, kind=kind or "text", trace=trace_id,
-                                              bundle_dir=tracer.config.state_dir / "bundles", sign=sign))
+                                              bundle_dir=_bundle_dir(tracer), sign=sign))
         else:
             recorded.append(tracer.stamp(p, kind=kind, trace=trace_id, store=store, cid=cid, blake3=blake3,
                                          progress=not as_json and sys.stderr.isatty(), sign=sign))
@@ -80,7 +80,7 @@ def stamp(paths: tuple[str, ...], kind: str | None, trace_id: str | None, store:
 @click.option("--salt", is_flag=True, help="Add a random salt so a guessable body cannot be confirmed by guessing.")
 @click.option("--sign", is_flag=True, default=None, help="Sign with the [signer] key (the author becomes its address).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Folder for the bundle (default: STATE_DIR/bundles).")
+              help="Folder for the bundle (default: bundle_dir of the config, else STATE_DIR/bundles).")
 @click.option("--flush", "do_flush", is_flag=True, help="Anchor right away.")
 def record(kind: str, body: str | None, body_file: Path | None, json_opt: str | None, output_json: bool, trace_id: str | None,
            author: str | None, salt: bool, sign: bool | None, out_dir: Path | None, do_flush: bool) -> None:
@@ -99,7 +99,7 @@ def record(kind: str, body: str | None, body_file: Path | None, json_opt: str | 
     data = _parse_body(body, body_file, source)
     tracer = get_tracer()
     rec = tracer.record(kind, data, trace=trace_id, author=author, salt=salt, sign=sign,
-                        bundle_dir=out_dir or tracer.config.state_dir / "bundles")
+                        bundle_dir=out_dir or _bundle_dir(tracer))
     result = tracer.flush() if do_flush else None
     out = {"digest": rec.digest_hex, "trace": rec.record.trace, "seq": rec.record.seq, "bundle": str(rec.bundle_path),
            "anchored": bool(result and result.records)}
@@ -110,6 +110,12 @@ def record(kind: str, body: str | None, body_file: Path | None, json_opt: str | 
     click.echo(f"  bundle {out['bundle']}" + ("" if do_flush else " (written on flush)"))
     if result:
         print_flush(result)
+
+
+def _bundle_dir(tracer: Any) -> Path:
+    """Where bundles of records that are not files go: ``bundle_dir`` of the config, else
+    ``STATE_DIR/bundles``."""
+    return tracer.config.bundle_dir or tracer.config.state_dir / "bundles"
 
 
 def _parse_body(body: str | None, body_file: Path | None, source: str) -> dict[str, Any]:

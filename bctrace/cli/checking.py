@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,8 @@ def verify(ctx: click.Context, targets: tuple[str, ...], policy: str, chains: tu
     for target in targets:
         try:
             report = tracer.verify(target, chains=list(chains) or None, policy=pol, raise_on_failure=False, rpc=endpoints,
-                                   trusted=trusted, ledgers=ledgers)
+                                   trusted=trusted, ledgers=ledgers,
+                                   progress=not as_json and sys.stderr.isatty())
         except BctraceError as err:
             results.append({"target": target, "verified": False, "error": err.one_line()})
             codes.append(err.exit_code)

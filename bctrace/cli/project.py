@@ -77,12 +77,19 @@ def chains(estimate: bool, as_json: bool) -> None:
     table(None, cols, [
         [r["chain"], r["backend"], r.get("chain_id"), "yes" if r["default"] else "", "yes" if r["reachable"] else "NO",
          r.get("head") if r["reachable"] else r.get("reason")]
-        + ([r.get("estimate_error") or _fmt_estimate(r.get("estimate"))] if estimate else [])
+        + ([_fmt_cost(r)] if estimate else [])
         for r in rows
     ])
 
 
-def _fmt_estimate(est: dict[str, Any] | None) -> str:
+def _fmt_cost(row: dict[str, Any]) -> str:
+    """The anchor cost column: unknown for a chain that could not be asked, "free" only for a
+    chain that said so (or has no fees, like the local ledger)."""
+    if not row["reachable"]:
+        return "unknown (unreachable)"
+    if row.get("estimate_error"):
+        return str(row["estimate_error"])
+    est = row.get("estimate")
     if not est:
         return "free"
     return ", ".join(f"{k} {v}" for k, v in est.items())

@@ -9,6 +9,8 @@ import click
 
 from bctrace.errors import UsageError
 
+from .extra import require_evm
+
 if TYPE_CHECKING:
     from .backend import EvmBackend
 
@@ -25,6 +27,7 @@ def _evm_backend(chain: str) -> EvmBackend:
 
 
 def _change(chain: str, address: str, allowed: bool, as_json: bool) -> None:
+    require_evm("evm allow" if allowed else "evm revoke")
     from .writers import set_writer
 
     done = set_writer(_evm_backend(chain), address, allowed)
@@ -61,6 +64,7 @@ def revoke(chain: str, address: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def writers(chain: str, as_json: bool) -> None:
     """List the owner and the accounts allowed to anchor on a restricted registry."""
+    require_evm("evm writers")
     from .writers import list_writers
 
     info = list_writers(_evm_backend(chain))

@@ -37,22 +37,54 @@ FREE_GAS_ARGS: tuple[str, ...] = ("--gas-price", "0", "--base-fee", "0", "--disa
 _LISTENING = re.compile(r"Listening on (\S+):(\d+)")
 
 
+ANVIL_GLOB = "@foundry-rs/anvil-*/bin/anvil"
+"""Where the npm package ``@foundry-rs/anvil-<platform>`` puts the binary, under node_modules."""
+
+
+def _global_npm_root() -> Path | None:
+    npm = shutil.which("npm")
+    if npm is None:
+        return None
+    try:
+        done = subprocess.run([npm, "root", "-g"], capture_output=True, text=True, timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return Path(done.stdout.strip()) if done.returncode == 0 and done.stdout.strip() else None
+
+
 def find_anvil(start: Path | None = None) -> Path:
-    """The anvil binary: ``$BCTRACE_ANVIL``, else ``node_modules/@foundry-rs/anvil-*/bin/anvil`` in
-    the current folder, this package's folders or their parents, else ``anvil`` on PATH."""
+    """The anvil binary, looked for in this order: ``$BCTRACE_ANVIL``; ``node_modules`` of the
+    current folder and its parents (``npm install`` in the project); ``anvil`` on PATH;
+    ``~/.foundry/bin/anvil`` (foundryup); the global npm folder (``npm install -g``, whose bin
+    folder is not always on PATH); last, ``node_modules`` beside bctrace itself (a checkout)."""
     env = os.environ.get("BCTRACE_ANVIL")
     if env:
         return Path(env)
-    roots = [(start or Path.cwd()).resolve(), Path(__file__).resolve()]
-    for root in roots:
-        for folder in (root, *root.parents):
-            hits = sorted((folder / "node_modules" / "@foundry-rs").glob("anvil-*/bin/anvil"))
-            if hits:
-                return hits[0]
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        hits = sorted((folder / "node_modules").glob(ANVIL_GLOB))
+        if hits:
+            return hits[0]
     which = shutil.which("anvil")
     if which:
         return Path(which)
-    raise AnvilError("anvil not found: `npm install @foundry-rs/anvil-linux-amd64` (or set BCTRACE_ANVIL)")
+    foundry = Path.home() / ".foundry" / "bin" / "anvil"
+    if foundry.is_file():
+        return foundry
+    npm_root = _global_npm_root()
+    if npm_root is not None:
+        hits = sorted(npm_root.glob(ANVIL_GLOB))
+        if hits:
+            return hits[0]
+    for folder in Path(__file__).resolve().parents:
+        hits = sorted((folder / "node_modules").glob(ANVIL_GLOB))
+        if hits:
+            return hits[0]
+    raise AnvilError(
+        f"anvil not found (looked in node_modules of {here} and its parents, on PATH, in ~/.foundry/bin, "
+        f"in the global npm folder{f' {npm_root}' if npm_root else ''}): run `npm install @foundry-rs/anvil-linux-amd64@1.7.1` "
+        "here, or set BCTRACE_ANVIL=/path/to/anvil"
+    )
 
 
 @dataclass

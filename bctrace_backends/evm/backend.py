@@ -101,7 +101,7 @@ class EvmBackend(ChainBackend):
                 raise ChainMisconfigured(
                     self.chain, f"the {self.name} backend needs web3, which is not installed ({err.name}): pip install 'bctrace[evm]'"
                 ) from err
-            self._client = EvmClient(self.chain, self.config)
+            self._client = EvmClient(self.chain, self.config, lock_dir=self.state_dir / "locks")
         return self._client
 
     @property
@@ -173,16 +173,21 @@ class EvmBackend(ChainBackend):
         check(anchor, root, trusted)
 
     def anchor(self, root: bytes) -> AnchorReceipt:
-        found = self.lookup(root)
-        if found is not None:
-            return self._with_chain_proof(found, root)
-        registry = self.registry()
-        data = bytes.fromhex(registry.encode_abi("anchor", args=[root])[2:])
-        try:
-            self.client.transact(data, to=registry.address, what=f"anchor of root {to_0x(root)}")
-        except Reverted as err:
-            if err.error_name != "AlreadyAnchored":  # someone else anchored it first: fine
-                raise
+        client = self.client  # first: without web3 installed, this is the one-line error
+
+        # Under the sender's lock, "not anchored yet" stays true until we have sent: two
+        # processes resuming one batch never both pay for the same root.
+        with client.sending():
+            found = self.lookup(root)
+            if found is not None:
+                return self._with_chain_proof(found, root)
+            registry = self.registry()
+            data = bytes.fromhex(registry.encode_abi("anchor", args=[root])[2:])
+            try:
+                self.client.transact(data, to=registry.address, what=f"anchor of root {to_0x(root)}")
+            except Reverted as err:
+                if err.error_name != "AlreadyAnchored":  # someone else anchored it first: fine
+                    raise
         found = self.lookup(root)
         if found is None:
             raise AnchorMissing(f"chain {self.chain!r}: the anchor transaction succeeded but the registry does not have root {to_0x(root)}")

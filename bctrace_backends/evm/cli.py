@@ -22,6 +22,7 @@ from bctrace.api import get_tracer
 from bctrace.errors import BctraceError, UsageError
 
 from .allowlist import allow, revoke, writers
+from .extra import require_evm
 
 
 @click.group("evm")
@@ -36,6 +37,7 @@ def evm() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def deploy(chain: str, restricted: bool, as_json: bool) -> None:
     """Deploy a TraceRegistry on an EVM-family chain and print the config line to paste."""
+    require_evm("evm deploy")
     from .backend import EvmBackend
     from .deploy import deploy_registry
 
@@ -75,6 +77,7 @@ def devnet(chain_ids: tuple[int, ...], free_gas: bool, out: Path, old_out: Path 
 
     No private key is made or stored: the chains impersonate a random, funded account
     (``node_account`` in the config), so transactions are sent unsigned to the node."""
+    require_evm("evm devnet")
     from eth_utils import to_checksum_address
 
     from .anvil import AnvilError, start_anvil

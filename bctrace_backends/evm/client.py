@@ -12,26 +12,30 @@ import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import requests
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
-from web3 import HTTPProvider, Web3
+from filelock import FileLock
+from web3 import Web3
 from web3.exceptions import (
     ContractCustomError,
     ContractLogicError,
     ContractPanicError,
     TimeExhausted,
+    TransactionNotFound,
     Web3Exception,
     Web3RPCError,
 )
 
-from bctrace.api import to_0x
+from bctrace.api import locked, to_0x
 from bctrace.errors import AnchorFailed, ChainError, ChainMisconfigured, ChainUnreachable, NotPermitted, Reverted, one_line
 
 from . import artifact
 from .config import EvmConfig, redact_url
+from .retry import RetryingHTTPProvider
 from .signer import load_account
 
 if TYPE_CHECKING:
@@ -41,6 +45,13 @@ GAS_MARGIN = 1.2
 """Headroom over the node's gas estimate (storage refunds and warm/cold slots vary)."""
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+NONCE_ATTEMPTS = 5
+"""Sends with a fresh nonce when a sender outside our lock (another project, another tool)
+took the one we read."""
+
+
+class _NonceTaken(Exception):
+    """The nonce read was used by another transaction before ours arrived: read it again."""
 
 
 @dataclass(frozen=True)
@@ -62,13 +73,17 @@ class TxQuote:
 class EvmClient:
     """Connection to one configured chain. Cheap to create; connects on first use."""
 
-    def __init__(self, chain: str, config: EvmConfig) -> None:
+    def __init__(self, chain: str, config: EvmConfig, *, lock_dir: Path | None = None) -> None:
+        """:param lock_dir: folder of the per-sender lock files that serialise sending across
+        processes (the project's state folder); without one, only this process is careful."""
         self.chain = chain
         self.config = config
+        self.lock_dir = lock_dir
         self._w3: Web3 | None = None
         self._session: requests.Session | None = None
         self._checked = False
         self._account: LocalAccount | None = None
+        self._send_lock: FileLock | None = None
 
     def __repr__(self) -> str:
         return f"<EvmClient chain={self.chain!r} rpc={redact_url(self.config.rpc_url)}>"
@@ -84,11 +99,12 @@ class EvmClient:
         """Connect once and check that the node serves the configured chain id."""
         if self._w3 is None:
             self._session = requests.Session()
-            provider = HTTPProvider(
+            provider = RetryingHTTPProvider(
                 self.config.rpc_url,
                 request_kwargs={"timeout": self.config.rpc_timeout},
                 session=self._session,
-                exception_retry_configuration=None,  # fail fast; the outbox is our retry
+                exception_retry_configuration=None,  # ours instead: backoff, jitter, Retry-After
+                retries=self.config.rpc_retries,
             )
             self._w3 = Web3(provider)
             if self.config.effective_poa:
@@ -124,6 +140,21 @@ class EvmClient:
     def sender(self) -> str:
         """The address that sends this chain's transactions (the node's account, or our key's)."""
         return self.config.node_account or self.account.address
+
+    @contextmanager
+    def sending(self) -> Iterator[None]:
+        """Hold this sender's lock on this chain (re-entrant): processes sharing a state folder
+        then pick nonces and send one after the other, and whoever checks "is this root
+        anchored yet?" under the lock gets an answer that stays true until it has sent."""
+        if self.lock_dir is None:
+            yield
+            return
+        if self._send_lock is None:
+            name = f"evm-{self.config.required_chain_id}-{self.sender.lower()}.lock"
+            self._send_lock = FileLock(str(self.lock_dir / name))
+        with locked(self._send_lock, what=f"chain {self.chain!r}: sending from {self.sender}",
+                    timeout=2 * self.config.timeout + 60):
+            yield
 
     @contextmanager
     def errors(self, doing: str, *, writing: bool = False) -> Iterator[None]:
@@ -293,8 +324,18 @@ class EvmClient:
 
         Returns the receipt (a mapping). Raises :class:`AnchorFailed` if it reverts or is not
         confirmed within ``timeout``; :class:`Reverted`/:class:`NotPermitted` if the node's gas
-        estimate already shows the contract refusing.
+        estimate already shows the contract refusing. Sending holds the sender's lock
+        (:meth:`sending`); a nonce taken meanwhile by a sender outside it is retried with a new one.
         """
+        with self.sending():
+            for _ in range(NONCE_ATTEMPTS):
+                try:
+                    return self._transact_once(data, to=to, what=what)
+                except _NonceTaken:
+                    continue
+        raise AnchorFailed(self.chain, f"{what}: another sender from {self.sender} kept taking the nonce; retry the flush")
+
+    def _transact_once(self, data: bytes, *, to: str | None, what: str) -> dict[str, Any]:
         w3 = self.w3
         sender = self.sender
         with self.errors(f"preparing {what}", writing=True):
@@ -316,7 +357,12 @@ class EvmClient:
             tx["nonce"] = w3.eth.get_transaction_count(sender, "latest")
         if self.config.node_account:
             with self.errors(f"sending {what} from the node's account {sender}", writing=True):
-                tx_hash = w3.eth.send_transaction(tx)  # type: ignore[arg-type]
+                try:
+                    tx_hash = w3.eth.send_transaction(tx)  # type: ignore[arg-type]
+                except Web3RPCError as err:
+                    if "nonce too low" in _rpc_message(err).lower():
+                        raise _NonceTaken() from err
+                    raise
             return self._confirmed(w3, tx_hash, what)
         signed = self.account.sign_transaction({k: v for k, v in tx.items() if k != "from"})
         with self.errors(f"sending {what}", writing=True):
@@ -326,6 +372,10 @@ class EvmClient:
                 message = _rpc_message(err).lower()
                 if "already known" in message or "already imported" in message:
                     tx_hash = signed.hash  # the very same transaction is already in the pool
+                elif "nonce too low" in message:
+                    if not self._known(w3, signed.hash):
+                        raise _NonceTaken() from err
+                    tx_hash = signed.hash  # a retried send of ours that was mined meanwhile
                 elif "underpriced" in message:
                     raise AnchorFailed(
                         self.chain,
@@ -335,6 +385,14 @@ class EvmClient:
                 else:
                     raise
         return self._confirmed(w3, tx_hash, what)
+
+    @staticmethod
+    def _known(w3: Web3, tx_hash: bytes) -> bool:
+        try:
+            w3.eth.get_transaction(tx_hash)
+        except TransactionNotFound:
+            return False
+        return True
 
     def _confirmed(self, w3: Web3, tx_hash: bytes, what: str) -> dict[str, Any]:
         receipt = self._wait(w3, tx_hash, what)

@@ -83,12 +83,20 @@ def parse_wei(value: Any) -> Any:
 Wei = Annotated[int, BeforeValidator(parse_wei), Field(ge=0)]
 
 
+MAX_URL_LENGTH = 4096
+"""Longer RPC URLs are refused: real ones (with an API key) are under 200 characters."""
+
+
 def redact_url(url: str) -> str:
     """``scheme://host[:port]`` only: paths, queries and userinfo often carry API keys."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return "<rpc url>"
     if not parts.scheme or not parts.hostname:
         return "<rpc url>"
-    host = parts.hostname + (f":{parts.port}" if parts.port else "")
+    host = parts.hostname + (f":{port}" if port else "")
     hidden = "/…" if (parts.path.strip("/") or parts.query or parts.username) else ""
     return f"{parts.scheme}://{host}{hidden}"
 
@@ -104,7 +112,7 @@ class EvmConfig(BackendConfig):
     backend: str = "evm"
     preset: str | None = None
     """A public chain by name (see :data:`PRESETS`): fills chain_id, confirmations, fee cap, explorer."""
-    rpc_url: str = Field(min_length=1)
+    rpc_url: str = Field(min_length=1, max_length=MAX_URL_LENGTH)
     chain_id: int | None = Field(default=None, ge=1)
     """Checked against ``eth_chainId`` before anything else: never a transaction to the wrong chain."""
     contract: str | None = None
@@ -135,6 +143,9 @@ class EvmConfig(BackendConfig):
     """Seconds to wait for the receipt and its confirmations."""
     rpc_timeout: float = Field(default=10.0, gt=0)
     """Seconds for one JSON-RPC request."""
+    rpc_retries: int = Field(default=6, ge=0, le=20)
+    """Retries of one failed JSON-RPC request (dropped connection, timeout, 429/5xx), with
+    backoff and jitter, honouring ``Retry-After`` (see :mod:`.retry`)."""
     poll_interval: float = Field(default=0.5, gt=0)
     explorer: str | None = None
     """Block explorer base URL for links (``https://etherscan.io``); defaults to the preset's."""
@@ -159,6 +170,19 @@ class EvmConfig(BackendConfig):
             raise ValueError(
                 f"must be a reference like \"env:MY_{(info.field_name or 'secret').upper()}\" (secrets are never written in the config file)"
             )
+        return value
+
+    @field_validator("rpc_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        """web3's HTTP provider is what connects: an http(s) URL with a host, nothing else."""
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 - parsing the port is the check
+        except ValueError as err:
+            raise ValueError(f"is not a valid URL ({err})") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("must be an http:// or https:// URL with a host")
         return value
 
     @field_validator("preset")

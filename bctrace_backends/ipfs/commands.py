@@ -6,7 +6,10 @@ from pathlib import Path
 
 import click
 
-from bctrace.api import ContentStore, ProofBundle, UsageError, check_offline, emit_json, fetch_bundle, get_config, open_store
+from bctrace.api import BundleError, ContentStore, ProofBundle, UsageError, check_offline, emit_json, fetch_bundle, get_config, one_line, open_store
+
+API_STORE = "--api"
+"""The name a store given by ``--api URL`` goes by in messages (it is no ``[stores.NAME]``)."""
 
 
 @click.group("ipfs")
@@ -28,15 +31,21 @@ def fetch(bundle: Path, to: Path, store_name: str | None, api: str | None, as_js
     offline first.
     """
     loaded = ProofBundle.read(bundle)
-    check_offline(loaded, str(bundle))
+    try:
+        check_offline(loaded, str(bundle))
+    except ValueError as err:  # a record JSON cannot hold canonically (NaN, huge numbers)
+        raise BundleError(f"{bundle}: {one_line(err)}") from None
     with _store(loaded, store_name, api) as store:
-        written = fetch_bundle(store, loaded, to, source=str(bundle))
+        result = fetch_bundle(store, loaded, to, source=str(bundle))
     if as_json:
-        emit_json({"store": store.store, "fetched": [str(p) for p in written]})
+        emit_json({"store": store.store, "fetched": [str(p) for p in result.written], "not_recreated": result.skipped})
         return
-    for path in written:
+    for path in result.written:
         click.echo(f"fetched {path}")
-    click.echo(f"{len(written)} file(s) fetched from store {store.store!r}, sha256 checked against {bundle.name}")
+    for line in result.skipped:
+        click.echo(f"not recreated: {line}")
+    origin = f"the IPFS node at {api.rstrip('/')}" if api else f"store {store.store!r}"
+    click.echo(f"{len(result.written)} file(s) fetched from {origin}, sha256 checked against {bundle.name}")
 
 
 def _store(bundle: ProofBundle, store_name: str | None, api: str | None) -> ContentStore:
@@ -48,7 +57,7 @@ def _store(bundle: ProofBundle, store_name: str | None, api: str | None) -> Cont
         if store_name:
             raise UsageError("give --store or --api, not both")
         try:
-            return IpfsStore("api", IpfsConfig(api=api))
+            return IpfsStore(API_STORE, IpfsConfig(api=api))
         except ValidationError as err:
             raise UsageError(f"--api {api!r}: {err.errors()[0]['msg']}") from err
     config = get_config()

@@ -9,23 +9,30 @@ from typing import Any
 from pydantic import Field, ValidationInfo, field_validator
 
 from bctrace.api import AnchorReceipt, BackendConfig, ChainBackend, path_from_config, to_0x
-from bctrace.errors import ChainIdMismatch, ChainUnreachable, UsageError
+from bctrace.errors import ChainIdMismatch, ChainMisconfigured, ChainUnreachable, LockTimeout, LockUnavailable, UsageError
 
 from . import proof
 from .ledger import LEDGER_FILE, Block, Ledger, LedgerState
+
+MAX_SAFE_INTEGER = 2**53 - 1
+"""The largest integer every JSON reader (JavaScript's included) holds exactly (RFC 8785)."""
 
 
 class LocalConfig(BackendConfig):
     backend: str = "local"
     path: Path | None = None
     """Folder of the ledger; relative to the config file; defaults to the project's state folder."""
-    chain_id: int | None = Field(default=None, ge=1)
-    """Chain id written into the ledger when it is created; random when unset."""
+    chain_id: int | None = Field(default=None, ge=1, le=MAX_SAFE_INTEGER)
+    """Chain id written into the ledger when it is created; random when unset. At most 2^53 - 1,
+    so that it is the same number in every JSON reader."""
 
     @field_validator("path")
     @classmethod
     def _relative_to_config(cls, value: Path | None, info: ValidationInfo) -> Path | None:
-        return path_from_config(value, info)
+        value = path_from_config(value, info)
+        if value is not None and value.exists() and not value.is_dir():
+            raise ValueError(f"{value} is a file, not a folder (the ledger's folder)")
+        return value
 
 
 class LocalBackend(ChainBackend):
@@ -63,7 +70,14 @@ class LocalBackend(ChainBackend):
         )
 
     def anchor(self, root: bytes) -> AnchorReceipt:
-        state, block = self.ledger.append_root(to_0x(root), chain_id=self.config.chain_id)
+        try:
+            state, block = self.ledger.append_root(to_0x(root), chain_id=self.config.chain_id)
+        except LockUnavailable as err:
+            raise ChainMisconfigured(self.chain, str(err)) from None
+        except LockTimeout as err:
+            raise ChainUnreachable(self.chain, str(err)) from None
+        except OSError as err:
+            raise ChainUnreachable(self.chain, f"ledger {self.ledger.path} cannot be written: {err.strerror or err}") from None
         return self._receipt(state, block)
 
     def lookup(self, root: bytes) -> AnchorReceipt | None:

@@ -23,7 +23,7 @@ from typing import Any
 
 from filelock import FileLock
 
-from bctrace.api import canonical_bytes, json_nesting, to_0x
+from bctrace.api import canonical_bytes, json_nesting, locked, to_0x
 from bctrace.errors import LedgerTampered
 
 LEDGER_FORMAT = "bctrace-local-v1"
@@ -130,9 +130,11 @@ class Ledger:
         return LedgerState(chain_id=chain_id, genesis=blocks[0].hash, blocks=blocks, by_root=by_root, lines=lines)
 
     def append_root(self, root: str, *, chain_id: int | None) -> tuple[LedgerState, Block]:
-        """Append a block anchoring ``root`` unless it is already there; return its block."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with self._lock:
+        """Append a block anchoring ``root`` unless it is already there; return its block.
+
+        The lock wait is bounded and a folder that cannot hold the lock file fails at once
+        (:func:`bctrace.locks.locked`), so an unusable ``path`` is an error, never a hang."""
+        with locked(self._lock, what=f"ledger {self.path}"):
             if not self.exists():
                 self._write_genesis(chain_id if chain_id is not None else _random_chain_id())
             state = self.read()

@@ -64,3 +64,14 @@ def test_optional_backend_without_its_extra_is_one_clear_line(tmp_path):
     assert "store 'ipfs' needs a package that is not installed" in store.stderr and "bctrace[ipfs]" in store.stderr
     for result in (chain, store):
         assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_commands_of_the_evm_extra_name_it_in_one_line(tmp_path):
+    address = "0x4727329ed2A71A78A282802083768c337427884B"
+    for args in (["evm", "devnet"], ["evm", "deploy", "--chain", "eth"], ["evm", "writers", "--chain", "eth"],
+                 ["evm", "allow", "--chain", "eth", address], ["evm", "revoke", "--chain", "eth", address]):
+        result = run(tmp_path, *args)
+        assert result.returncode == 2, f"bctrace {' '.join(args[:2])}: {result.stderr}"
+        assert result.stderr.startswith(f"error: bctrace {' '.join(args[:2])} needs ") and "pip install 'bctrace[evm]'" in result.stderr
+        assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "bctrace.toml").exists()  # devnet wrote nothing

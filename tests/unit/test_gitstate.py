@@ -90,3 +90,30 @@ def test_bctrace_state_and_bundles_are_not_code_state(repo: Path) -> None:
     (repo / "data.csv.bctrace.json").write_text("{}")
     (repo / "notes.md").write_text("n")
     assert [u["path"] for u in git_state(repo)["untracked"]] == ["notes.md"]
+
+
+def test_verify_repo_finds_the_bundle_stamp_git_wrote_and_checks_the_state(repo: Path, cli, monkeypatch) -> None:
+    monkeypatch.chdir(repo.parent)
+    stamped = cli("stamp", "--git", "proj")
+    assert stamped.exit_code == 0, stamped.output
+    assert f"bundle {repo.parent / 'proj.git.bctrace.json'}" in stamped.output
+    assert cli("verify", "proj").exit_code == 0
+    (repo / "train.py").write_text("print('changed')\n")
+    changed = cli("verify", "proj")
+    assert changed.exit_code == 1 and "proj is not in its recorded state: the uncommitted changes differ" in changed.output
+    git(repo, "commit", "-qam", "second")
+    moved = cli("verify", "proj")
+    assert moved.exit_code == 1 and f"HEAD is {git(repo, 'rev-parse', 'HEAD')}, the record says" in moved.output
+
+
+def test_stamp_and_verify_of_the_current_folder(tmp_path: Path, cli, monkeypatch) -> None:
+    folder = tmp_path / "here"
+    folder.mkdir()
+    (folder / "a.txt").write_text("a")
+    (tmp_path / "bctrace.toml").write_text('state_dir = "state"\n')  # found upwards; state outside the folder
+    monkeypatch.chdir(folder)
+    assert cli("stamp", ".").exit_code == 0
+    assert (tmp_path / "here.bctrace.json").is_file()
+    assert cli("verify", ".").exit_code == 0
+    monkeypatch.chdir(folder.parent)
+    assert cli("verify", "here").exit_code == 0

@@ -111,3 +111,31 @@ def test_two_processes_appending_at_once_keep_one_valid_chain(tmp_path):
     assert b.head() == 81
     state = b.ledger.read()
     assert len(state.by_root) == 81
+
+
+def test_ledger_path_that_cannot_hold_a_lock_fails_at_once_naming_it(tmp_path):
+    """`path = "/proc/self"` made `record --flush` poll the ledger's lock file forever."""
+    import subprocess
+    import sys
+
+    (tmp_path / "bctrace.toml").write_text('[chains.local]\nbackend = "local"\npath = "/proc/self"\n')
+    done = subprocess.run([sys.executable, "-c", "from bctrace.cli import main; main()", "record", "--kind", "x", "--flush"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: chain 'local': ledger /proc/self/ledger.jsonl: cannot create the lock file "
+                                  "/proc/self/ledger.jsonl.lock")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_ledger_lock_held_too_long_is_an_error_naming_it(tmp_path, monkeypatch):
+    from filelock import FileLock
+
+    import bctrace._internal.locks
+
+    monkeypatch.setattr(bctrace._internal.locks, "DEFAULT_TIMEOUT", 0.3)
+    backend = local(tmp_path)
+    other = FileLock(str(tmp_path / "ledger.jsonl.lock"))  # another open file: flock conflicts as across processes
+    with other:
+        with pytest.raises(ChainUnreachable, match=r"another process has held .*ledger.jsonl.lock for more than 0.3 s"):
+            backend.anchor(random_root())
+    backend.anchor(random_root())

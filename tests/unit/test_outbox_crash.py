@@ -41,6 +41,7 @@ CHILD = textwrap.dedent(
         "after-store": lambda: die_after(ob.Outbox, "add_anchor"),
         "mid-bundles": lambda: die_after(bd.ProofBundle, "write"),
         "before-finish": lambda: die_before(ob.Outbox, "finish_batch"),
+        "inside-bundle-write": lambda: setattr(bd.os, "replace", lambda *a: os._exit(9)),
         "none": lambda: None,
     }
     with Tracer.from_config(cwd=folder) as t:
@@ -63,7 +64,8 @@ def child(folder: Path, crash: str, record: bool) -> int:
     ).returncode
 
 
-@pytest.mark.parametrize("crash", ["after-batch", "after-anchor-before-store", "after-store", "mid-bundles", "before-finish"])
+@pytest.mark.parametrize("crash", ["after-batch", "after-anchor-before-store", "after-store", "mid-bundles", "before-finish",
+                                   "inside-bundle-write"])
 def test_crash_between_steps_loses_nothing_and_anchors_once(tmp_path, crash):
     assert child(tmp_path, crash, record=True) == 9
     assert child(tmp_path, "none", record=False) == 0
@@ -79,6 +81,16 @@ def test_crash_between_steps_loses_nothing_and_anchors_once(tmp_path, crash):
         for i in range(5):
             report = t.verify(tmp_path / f"f{i}.txt")
             assert report.ok and report.root == roots[0]
+
+
+def test_temp_file_of_a_killed_bundle_write_matches_no_bundle_glob_and_goes_next_flush(tmp_path):
+    assert child(tmp_path, "inside-bundle-write", record=True) == 9
+    temps = [p.name for p in tmp_path.glob(".*.tmp")]
+    assert len(temps) == 1 and temps[0].startswith(".f0.txt.bctrace.json.")
+    assert list(tmp_path.glob("*.bctrace.json")) == []  # what a glob of bundles finds: no temp file
+    assert child(tmp_path, "none", record=False) == 0
+    assert list(tmp_path.glob(".*.tmp")) == []
+    assert len(list(tmp_path.glob("*.bctrace.json"))) == 5
 
 
 def test_crash_before_any_flush_keeps_records_pending(tmp_path):
@@ -113,3 +125,33 @@ def test_two_processes_appending_to_one_trace_keep_one_chain(tmp_path):
         digests = t.outbox.trace_digests("shared")
         assert len(digests) == 100
         t.verify_trace([t.bundle(d) for d in digests])
+
+
+def _open_at_barrier(barrier, folder: str, results) -> None:
+    from bctrace._internal.outbox import Outbox
+
+    barrier.wait()
+    try:
+        Outbox(Path(folder)).close()
+        results.put("ok")
+    except Exception as err:  # reported to the parent, which fails the test with it
+        results.put(repr(err))
+
+
+def test_fresh_outbox_opened_by_four_processes_at_once_200_times(tmp_path):
+    """The first open of an outbox switches it to WAL, which SQLite's busy handler does not
+    wait for: without a lock, 'database is locked' came up in about 1 open in 30 here."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    failures = []
+    for round_ in range(200):
+        barrier, results = ctx.Barrier(4), ctx.Queue()
+        procs = [ctx.Process(target=_open_at_barrier, args=(barrier, str(tmp_path / str(round_)), results)) for _ in range(4)]
+        for p in procs:
+            p.start()
+        outcomes = [results.get(timeout=120) for _ in procs]
+        for p in procs:
+            p.join(timeout=120)
+        failures += [o for o in outcomes if o != "ok"]
+    assert failures == []

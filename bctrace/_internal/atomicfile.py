@@ -1,0 +1,42 @@
+"""Names of the temp files behind atomic writes, and the removal of ones a crash left behind.
+
+A temp file is ``.NAME.<pid>.<random>.tmp`` beside ``NAME``: hidden, matched by no glob of the
+final files (``*.bctrace.json``), and carrying the pid of the process that writes it, so that a
+later write can tell a temp file of a killed process (removed) from one being written right now
+by another process (left alone).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def temp_prefix(target: Path) -> str:
+    return f".{target.name}.{os.getpid()}."
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
+
+
+def remove_stale_temps(target: Path) -> list[Path]:
+    """Remove temp files of ``target`` whose writing process is gone; return what was removed."""
+    removed = []
+    for tmp in target.parent.glob(f".{_escape(target.name)}.*.tmp"):
+        pid_text = tmp.name[len(target.name) + 2 :].split(".", 1)[0]
+        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _running(int(pid_text)):
+            tmp.unlink(missing_ok=True)
+            removed.append(tmp)
+    return removed
+
+
+def _escape(name: str) -> str:
+    """``name`` with glob wildcards made literal."""
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
