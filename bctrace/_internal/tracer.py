@@ -495,7 +495,6 @@ def _named(p: Path) -> Path:
     return p if p.name not in ("", "..") else p.resolve()
 
 
-
 def open_store(config: Config, name: str, plugin_manager: BctracePluginManager | None = None) -> ContentStore:
     """Build the store configured as ``[stores.NAME]``."""
     try:
