@@ -111,6 +111,9 @@ def reproduce_cmd(bundle: str, abs_tol: float, rel_tol: float, seed: int | None,
     original = load_run(bundle)
     if "wrapper" not in original.end:
         raise UsageError(f"run {original.run_id} was not recorded with `bctrace ml run`: there is no command to re-run")
+    if original.end.get("status") != "ok":
+        rc = (original.end.get("process") or {}).get("exit_code")
+        raise UsageError(f"run {original.run_id} failed (exit {rc}): it has no result to reproduce")
     spec = WrapSpec.from_json(original.end["wrapper"])
     spec.name = original.start.get("name")
     spec.declarations = dict(original.end.get("declarations") or {})

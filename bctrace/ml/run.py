@@ -79,7 +79,9 @@ class Run:
         self.seed = seed
         self.parent = parent
         self.tags = {str(k): str(v) for k, v in (tags or {}).items()}
-        self.bundle_dir = Path(bundle_dir) if bundle_dir is not None else None
+        # Every run's bundles land in a folder of their own, so `bctrace ml report` can read a run
+        # recorded from Python as well as one recorded by `bctrace ml run`.
+        self.bundle_dir: Path = Path(bundle_dir) if bundle_dir is not None else tracer.config.state_dir / "runs" / self.trace_id
         self.root = Path(root) if root is not None else tracer.config.root
         self.argv = argv
         self.flush_on_end = flush
@@ -279,11 +281,9 @@ class Run:
         return entry
 
     def _record(self, step: str, body: dict[str, Any], *, subjects: list[Subject] | None = None, created: datetime | None = None) -> Recorded:
-        bundle_path = None
-        if self.bundle_dir is not None:
-            from ..bundle import BUNDLE_SUFFIX
+        from ..bundle import BUNDLE_SUFFIX
 
-            bundle_path = self.bundle_dir / f"{len(self.recorded):03d}-{step}{BUNDLE_SUFFIX}"
+        bundle_path = self.bundle_dir / f"{len(self.recorded):03d}-{step}{BUNDLE_SUFFIX}"
         rec = self.tracer.record(KIND, _jsonable(body), subjects=subjects or (), trace=self.trace_id, bundle_path=bundle_path, created=created)
         self.recorded.append(rec)
         return rec
@@ -298,8 +298,8 @@ def start_run(tracer: Tracer, name: str, **kwargs: Any) -> Run:
 
     Keyword arguments are those of :class:`Run`: ``params``, ``seed`` (passed to
     :func:`~bctrace.ml.randomness.seed_everything` before capture), ``parent`` (run id of the run
-    this one reproduces or continues), ``tags``, ``bundle_dir`` (write each step's bundle there on
-    flush), ``root`` (the project folder for git and lockfiles), ``argv``, ``progress`` (progress bar
+    this one reproduces or continues), ``tags``, ``bundle_dir`` (where each step's bundle is written
+    on flush; default ``<state_dir>/runs/<run id>/``), ``root`` (the project folder for git and lockfiles), ``argv``, ``progress`` (progress bar
     while hashing large inputs), ``flush`` (anchor when
     the run ends), ``apply_seed`` (False when the seed is applied elsewhere: the ``bctrace ml
     run`` wrapper applies it in the child process).

@@ -75,30 +75,43 @@ class Wrapped:
 
     @property
     def end_bundle(self) -> Path | None:
-        if self.run.bundle_dir is None or not self.run.recorded:
+        if not self.run.recorded:
             return None
         path = self.run.recorded[-1].bundle_path
         return path if path is not None and path.exists() else None
 
 
 def parse_input(value: str) -> tuple[str, str]:
-    """``PATH[:ROLE]`` -> (path, role); a path may itself contain ``:``."""
+    """``PATH[:ROLE]`` -> (path, role); a path may itself contain ``:``. A suffix that is not a
+    role after an existing path (``data/train.csv:training``) is a mistyped role, not a file name."""
     path, sep, role = value.rpartition(":")
     if sep and role in ROLES and path:
         return path, role
+    if sep and path and not Path(value).exists() and Path(path).exists():
+        raise UsageError(f"--input {value}: unknown role {role!r} (allowed: {', '.join(ROLES)})")
     return value, "train"
+
+
+def _check_command(command: list[str]) -> None:
+    """The program exists and, for ``python SCRIPT``, so does the script: a typo is a usage error
+    (exit 2) and no run is recorded for it."""
+    if shutil.which(command[0]) is None:
+        raise UsageError(f"command not found: {command[0]}")
+    from .capture import _script_of
+
+    script, _ = _script_of(command)
+    if script is not None and script != command[0] and not Path(script).is_file():
+        raise UsageError(f"script {script} does not exist")
 
 
 def run_wrapped(tracer: Tracer, spec: WrapSpec, *, bundle_dir: str | os.PathLike[str] | None = None, parent: str | None = None, extra: dict[str, Any] | None = None, flush: bool = True) -> Wrapped:
     """Run ``spec.command`` as a recorded run; the command's output goes to this terminal."""
     if not spec.command:
         raise UsageError("no command given: put it after --, e.g. bctrace ml run -- python train.py")
-    if shutil.which(spec.command[0]) is None:  # before anything is recorded
-        raise UsageError(f"command not found: {spec.command[0]}")
+    _check_command(spec.command)  # before anything is recorded
     name = spec.name or _default_name(spec.command)
     run = Run(tracer, name, params=spec.params, seed=spec.seed, apply_seed=False, parent=parent, argv=spec.command,
-              root=tracer.config.root, progress=sys.stderr.isatty())
-    run.bundle_dir = Path(bundle_dir) if bundle_dir is not None else tracer.config.state_dir / "runs" / run.id
+              root=tracer.config.root, progress=sys.stderr.isatty(), bundle_dir=bundle_dir)
     for path, role in spec.inputs:
         run.log_input(path, role=role)
     if spec.declarations:
