@@ -27,11 +27,17 @@ def _write_report(target: str) -> None:
     from .capture import capture_runtime
     from .randomness import capture_randomness
 
-    report = {"randomness": capture_randomness(), "runtime": capture_runtime(), "models": _hash_models()}
+    report = {"randomness": capture_randomness(), "runtime": capture_runtime(), "models": _hash_models(), "observed": _observed()}
     tmp = f"{target}.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
         json.dump(report, fh, default=str)
     os.replace(tmp, target)
+
+
+def _observed() -> dict[str, object]:
+    """Splits, searches and predictions the integrations measured (only if the script used one)."""
+    observed = sys.modules.get("bctrace.ml.observed")
+    return observed.snapshot() if observed is not None else {}
 
 
 def _hash_models() -> dict[str, dict[str, object]]:

@@ -56,20 +56,43 @@ def _tracer(config_path: str | None) -> Any:
     return tracer
 
 
+def _run_options(fn: Any) -> Any:
+    """The options of ``ml run``, shared with ``ml audit`` (which runs the same command)."""
+    options = [
+        click.option("--name", help="Run name (default: the script's name)."),
+        click.option("--input", "inputs", multiple=True, metavar="PATH[:ROLE]", help="Input file or folder to hash; ROLE is train (default), validation, test or other."),
+        click.option("--output", "outputs", multiple=True, metavar="PATH", help="Output file or folder to hash after the command."),
+        click.option("--model", "models", multiple=True, metavar="PATH", help="Saved model: torch state_dict or scikit-learn pickle hashed by parameters, else by bytes."),
+        click.option("--metrics", "metrics_file", metavar="FILE.json", help="JSON object of metrics the command writes (a list of numbers is one value per step)."),
+        click.option("--seed", type=int, help="Seed: exported as BCTRACE_SEED and PYTHONHASHSEED to the command, and recorded."),
+        click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Hyper-parameter to record (VALUE parsed as JSON when it can be)."),
+        click.option("--declare", "declares", multiple=True, metavar="KEY=VALUE", help="Checklist declaration: dataset_license, dataset_source, split_method, n_runs ..."),
+        click.option("--leakage", "leakages", multiple=True, metavar="ITEM=STATE", help="Leakage declaration: STATE is checked, not-applicable or unknown."),
+        click.option("--bundle-dir", type=click.Path(file_okay=False), help="Where to write the run's bundles (default .bctrace/runs/RUN_ID/)."),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (default: bctrace.toml or pyproject.toml found from here)."),
+        click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _spec(name: str | None, inputs: tuple[str, ...], outputs: tuple[str, ...], models: tuple[str, ...], metrics_file: str | None, seed: int | None,
+          params: tuple[str, ...], declares: tuple[str, ...], leakages: tuple[str, ...], command: tuple[str, ...]) -> Any:
+    from .wrap import WrapSpec, parse_input
+
+    declarations: dict[str, Any] = dict(_pairs(declares, "--declare"))
+    if leakages:
+        declarations["leakage"] = _pairs(leakages, "--leakage")
+    return WrapSpec(
+        command=list(command), name=name, inputs=[parse_input(i) for i in inputs], outputs=list(outputs), models=list(models),
+        metrics_file=metrics_file, seed=seed, params={k: _param_value(v) for k, v in _pairs(params, "--param").items()}, declarations=declarations,
+    )
+
+
 @ml.command("run", context_settings=_WRAP)
-@click.option("--name", help="Run name (default: the script's name).")
-@click.option("--input", "inputs", multiple=True, metavar="PATH[:ROLE]", help="Input file or folder to hash; ROLE is train (default), validation, test or other.")
-@click.option("--output", "outputs", multiple=True, metavar="PATH", help="Output file or folder to hash after the command.")
-@click.option("--model", "models", multiple=True, metavar="PATH", help="Saved model: torch state_dict or scikit-learn pickle hashed by parameters, else by bytes.")
-@click.option("--metrics", "metrics_file", metavar="FILE.json", help="JSON object of metrics the command writes.")
-@click.option("--seed", type=int, help="Seed: exported as BCTRACE_SEED and PYTHONHASHSEED to the command, and recorded.")
-@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Hyper-parameter to record (VALUE parsed as JSON when it can be).")
-@click.option("--declare", "declares", multiple=True, metavar="KEY=VALUE", help="Checklist declaration: dataset_license, dataset_source, split_method, n_runs ...")
-@click.option("--leakage", "leakages", multiple=True, metavar="ITEM=STATE", help="Leakage declaration: STATE is checked, not-applicable or unknown.")
-@click.option("--bundle-dir", type=click.Path(file_okay=False), help="Where to write the run's bundles (default .bctrace/runs/RUN_ID/).")
+@_run_options
 @click.option("--no-flush", is_flag=True, help="Record only; anchor later with a flush.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (default: bctrace.toml or pyproject.toml found from here).")
-@click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 def run_cmd(name: str | None, inputs: tuple[str, ...], outputs: tuple[str, ...], models: tuple[str, ...], metrics_file: str | None, seed: int | None,
             params: tuple[str, ...], declares: tuple[str, ...], leakages: tuple[str, ...], bundle_dir: str | None, no_flush: bool,
             config_path: str | None, command: tuple[str, ...]) -> None:
@@ -77,18 +100,43 @@ def run_cmd(name: str | None, inputs: tuple[str, ...], outputs: tuple[str, ...],
 
     Exits with the command's own exit status.
     """
-    from .wrap import WrapSpec, parse_input, run_wrapped
+    from .wrap import run_wrapped
 
-    declarations: dict[str, Any] = dict(_pairs(declares, "--declare"))
-    if leakages:
-        declarations["leakage"] = _pairs(leakages, "--leakage")
-    spec = WrapSpec(
-        command=list(command), name=name, inputs=[parse_input(i) for i in inputs], outputs=list(outputs), models=list(models),
-        metrics_file=metrics_file, seed=seed, params={k: _param_value(v) for k, v in _pairs(params, "--param").items()}, declarations=declarations,
-    )
+    spec = _spec(name, inputs, outputs, models, metrics_file, seed, params, declares, leakages, command)
     wrapped = run_wrapped(_tracer(config_path), spec, bundle_dir=bundle_dir, flush=not no_flush)
     _summary(wrapped)
     click.get_current_context().exit(wrapped.exit_code)
+
+
+@ml.command("audit", context_settings=_WRAP)
+@_run_options
+@click.option("--runs", type=int, default=2, show_default=True, help="Runs to compare (and runs per pinning trial).")
+@click.option("--no-vary", is_flag=True, help="Do not vary listing order and thread count between runs (only natural nondeterminism shows).")
+@click.option("--json", "as_json", is_flag=True, help="Print the audit as JSON.")
+def audit_cmd(name: str | None, inputs: tuple[str, ...], outputs: tuple[str, ...], models: tuple[str, ...], metrics_file: str | None, seed: int | None,
+              params: tuple[str, ...], declares: tuple[str, ...], leakages: tuple[str, ...], bundle_dir: str | None, config_path: str | None,
+              command: tuple[str, ...], runs: int, no_vary: bool, as_json: bool) -> None:
+    """Run COMMAND (after --) --runs times in fresh processes with the same inputs and compare
+    model, metrics, outputs and predictions. When they differ, pin the known sources of
+    nondeterminism one at a time and together, and name the cause and the lines that fix it.
+
+    The first run is recorded like `ml run`; the audit is recorded (kind ml-audit) next to it.
+    Exits 0 reproducible, 1 not reproducible (with the diagnosis), 2 usage error.
+    """
+    from .audit import run_audit
+    from .audit_text import render_audit
+
+    spec = _spec(name, inputs, outputs, models, metrics_file, seed, params, declares, leakages, command)
+    if not (spec.models or spec.outputs or spec.metrics_file):
+        raise UsageError("nothing to compare: give --model, --output or --metrics (what the command writes)")
+    result = run_audit(_tracer(config_path), spec, runs=runs, vary=not no_vary, bundle_dir=bundle_dir,
+                       progress=lambda text: click.echo(f"bctrace audit: {text}", err=True))
+    if as_json:
+        click.echo(json.dumps({**result.as_json(), "audit_bundle": str(result.bundle_path), "audit_digest": result.recorded.digest_hex if result.recorded else None}, indent=2))
+    else:
+        render_audit(result.as_json(), echo=click.echo)
+        click.echo(f"audit recorded: {result.bundle_path}")
+    click.get_current_context().exit(result.exit_code)
 
 
 @ml.command("reproduce")

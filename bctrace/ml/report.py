@@ -8,7 +8,7 @@ from .compare import RunBundles, run_view
 
 __all__ = ["render_report"]
 
-_STATUS_STYLE = {"ok": "green", "missing": "red", "undeclared": "yellow", "unknown": "yellow", "n/a": "dim"}
+_STATUS_STYLE = {"ok": "green", "missing": "red", "failed": "red", "undeclared": "yellow", "unknown": "yellow", "n/a": "dim"}
 
 
 def render_report(run: RunBundles, *, verified: str, console: Any = None) -> None:

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["KIND", "ROLES", "Run", "current_run", "start_run", "traced_run"]
 
 KIND = "ml-run"
+METRIC_HISTORY_LIMIT = 10_000
+"""Logged metric steps kept in the end step (for the report's plot); ``metric_steps`` counts all."""
 MANIFEST_LIMIT = 1000
 """Folders with at most this many files carry their per-file hashes in the run record."""
 ROLES = ("train", "validation", "test", "other")
@@ -94,6 +96,8 @@ class Run:
         self.metrics: dict[str, Any] = {}
         self.history: list[dict[str, Any]] = []
         self.declarations: dict[str, Any] = {}
+        self.observed: dict[str, list[dict[str, Any]]] = {}
+        """Measured by the integrations (see :mod:`bctrace.ml.observed`): splits, search, predictions."""
         self.status: str | None = None
         self.captured: dict[str, Any] = {}
         self._subjects: dict[str, Subject] = {}
@@ -164,11 +168,13 @@ class Run:
             "seed": self.seed,
             "metrics": self.metrics,
             "metric_steps": len(self.history),
+            "metric_history": self.history[:METRIC_HISTORY_LIMIT],
             "inputs": self.inputs,
             "outputs": self.outputs,
             "models": self.models,
             "declarations": self.declarations,
             "randomness": capture_randomness(self._seeded),
+            **self.observed,
         }
         if error is not None:
             body["error"] = {"type": type(error).__name__, "message": _first_line(str(error))}
@@ -233,6 +239,11 @@ class Run:
         clean = {str(k): _number(v) for k, v in metrics.items()}
         self.history.append({"step": step, "metrics": clean})
         self.metrics.update(clean)
+
+    def observe(self, kind: str, entry: dict[str, Any]) -> None:
+        """Keep a measurement (``splits``, ``search`` or ``predictions``) for the end step; see
+        :func:`bctrace.ml.observed.observe`, which integrations call."""
+        self.observed.setdefault(kind, []).append(entry)
 
     def declare(self, **declarations: Any) -> None:
         """Checklist declarations a tool cannot capture: ``dataset_license``, ``dataset_source``,

@@ -104,8 +104,10 @@ def _check_command(command: list[str]) -> None:
         raise UsageError(f"script {script} does not exist")
 
 
-def run_wrapped(tracer: Tracer, spec: WrapSpec, *, bundle_dir: str | os.PathLike[str] | None = None, parent: str | None = None, extra: dict[str, Any] | None = None, flush: bool = True) -> Wrapped:
-    """Run ``spec.command`` as a recorded run; the command's output goes to this terminal."""
+def run_wrapped(tracer: Tracer, spec: WrapSpec, *, bundle_dir: str | os.PathLike[str] | None = None, parent: str | None = None, extra: dict[str, Any] | None = None,
+                flush: bool = True, env: dict[str, str] | None = None) -> Wrapped:
+    """Run ``spec.command`` as a recorded run; the command's output goes to this terminal.
+    ``env`` adds environment variables for the command (``bctrace ml audit`` uses it)."""
     if not spec.command:
         raise UsageError("no command given: put it after --, e.g. bctrace ml run -- python train.py")
     _check_command(spec.command)  # before anything is recorded
@@ -121,9 +123,9 @@ def run_wrapped(tracer: Tracer, spec: WrapSpec, *, bundle_dir: str | os.PathLike
 
     with tempfile.TemporaryDirectory(prefix="bctrace-ml-") as tmp:
         report_path = Path(tmp) / "child.json"
-        command, env = _child_command(spec, report_path)
+        command, child_env = _child_command(spec, report_path, env)
         t0 = time.perf_counter()
-        exit_code = _execute(command, env)
+        exit_code = _execute(command, child_env)
         wall = round(time.perf_counter() - t0, 6)
         child = _read_json(report_path)
 
@@ -136,7 +138,10 @@ def run_wrapped(tracer: Tracer, spec: WrapSpec, *, bundle_dir: str | os.PathLike
         elif _mtime(spec.metrics_file) == before[spec.metrics_file]:
             warnings.append(f"metrics file {spec.metrics_file} was not rewritten by this run: ignored")
         else:
-            run.log_metrics(_load_metrics(Path(spec.metrics_file)))
+            _log_metrics_file(run, _load_metrics(Path(spec.metrics_file)))
+    for kind, entries in ((child or {}).get("observed") or {}).items():
+        for entry in entries:
+            run.observe(kind, entry)
     child_models = (child or {}).get("models") or {}
     for path in [*spec.outputs, *spec.models]:
         if not Path(path).exists():
@@ -176,6 +181,17 @@ def _log_model(run: Run, path: str, from_child: dict[str, Any] | None) -> dict[s
     return run.log_model(path, name=path)
 
 
+def _log_metrics_file(run: Run, metrics: dict[str, Any]) -> None:
+    """A metric given as a list of numbers is one value per step (epoch): each step goes into the
+    run's history, and the last value is the metric."""
+    series = {k: v for k, v in metrics.items() if isinstance(v, list) and v and all(isinstance(x, (int, float)) for x in v)}
+    for step in range(max((len(v) for v in series.values()), default=0)):
+        run.log_metrics({k: v[step] for k, v in series.items() if step < len(v)}, step=step)
+    rest = {k: v for k, v in metrics.items() if k not in series}
+    if rest or not series:
+        run.log_metrics(rest)
+
+
 def _mtime(path: str) -> int | None:
     try:
         return os.stat(path).st_mtime_ns
@@ -190,8 +206,8 @@ def _default_name(command: list[str]) -> str:
     return Path(script).stem if script else (module or Path(command[0]).name)
 
 
-def _child_command(spec: WrapSpec, report_path: Path) -> tuple[list[str], dict[str, str]]:
-    env = dict(os.environ)
+def _child_command(spec: WrapSpec, report_path: Path, extra_env: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+    env = {**os.environ, **(extra_env or {})}
     if spec.seed is not None:
         env[SEED_ENV] = str(spec.seed)
         env["PYTHONHASHSEED"] = str(spec.seed)  # only effective when set before Python starts
@@ -214,9 +230,11 @@ def _is_own_python(program: str) -> bool:
     return Path(os.path.abspath(found)).parent == Path(os.path.abspath(sys.executable)).parent
 
 
-def _execute(command: list[str], env: dict[str, str]) -> int:
+def _execute(command: list[str], env: dict[str, str], *, quiet: bool = False) -> int:
+    """Run the command to its end; ``quiet`` discards its output (the audit's extra runs)."""
+    out = subprocess.DEVNULL if quiet else None
     try:
-        proc = subprocess.Popen(command, env=env)
+        proc = subprocess.Popen(command, env=env, stdout=out, stderr=out)
     except OSError as err:  # checked with shutil.which before; the file changed since
         raise UsageError(f"cannot start {command[0]}: {err.strerror}") from err
     try:
