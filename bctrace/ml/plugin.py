@@ -171,6 +171,7 @@ def reproduce_cmd(bundle: str, abs_tol: float, rel_tol: float, seed: int | None,
         spec.seed = seed
     tracer = _tracer(config_path)
     original.verify(tracer)
+    _report_version_changes(run_view(original.start, original.end))
     click.echo(f"bctrace: run {original.run_id} verified ({len(original.steps)} steps, anchors checked); re-running", err=True)
     wrapped = run_wrapped(tracer, spec, bundle_dir=bundle_dir, parent=original.run_id,
                           extra={"reproduces": {"run_id": original.run_id, "end_digest": original.steps[-1].digest}})
@@ -191,6 +192,45 @@ def reproduce_cmd(bundle: str, abs_tol: float, rel_tol: float, seed: int | None,
     click.echo(f"REPRODUCED: run {original.run_id} (inputs, outputs, model and metrics match; re-run {wrapped.run.id})")
 
 
+def _report_version_changes(view: dict[str, Any]) -> None:
+    """Before a re-run: which installed versions differ from the recorded run's."""
+    from .capture import _distributions
+    from .envfile import version_changes
+
+    changes = version_changes((view.get("environment") or {}).get("packages") or {}, _distributions()[0])
+    if not changes:
+        click.echo("installed packages: the same versions as the recorded run")
+        return
+    click.echo(f"installed packages that differ from the recorded run ({len(changes)}):")
+    for c in changes:
+        click.echo(f"  ~ {c['name']} {c['recorded']} -> {c['installed']} ({c['change']})")
+
+
+@ml.command("env")
+@click.argument("bundle", type=click.Path(exists=True))
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True, help="Requirements file to write ('-': standard output).")
+def env_cmd(bundle: str, output: str) -> None:
+    """Write a pinned requirements file of the run recorded in BUNDLE (a bundle file or run
+    folder): every recorded distribution at its exact version, with the Python version and
+    platform as comments. The bundles are checked offline (digests, proofs, trace links) first."""
+    from .compare import load_run, run_view
+    from .envfile import requirements_text
+
+    run = load_run(bundle)
+    _verify_offline(run)
+    text = requirements_text(run_view(run.start, run.end), run.run_id)
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as err:
+        raise UsageError(f"cannot write {output}: {err.strerror}") from err
+    pins = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+    click.echo(f"wrote {output}: {pins} pinned distributions of run {run.run_id}", err=True)
+
+
 @ml.command("report")
 @click.argument("bundle", type=click.Path(exists=True))
 @click.option("--offline", is_flag=True, help="Check digests, proofs and trace links only; do not ask the chains.")
@@ -204,11 +244,7 @@ def report_cmd(bundle: str, offline: bool, as_json: bool, config_path: str | Non
 
     run = load_run(bundle)
     if offline:
-        from ..verify import check_offline, verify_trace
-
-        for step, path in zip(run.steps, run.paths):
-            check_offline(step, str(path))
-        verify_trace(run.steps)
+        _verify_offline(run)
         verified = "offline: digests, Merkle proofs and trace links (anchors not checked)"
     else:
         run.verify(_tracer(config_path))
@@ -217,6 +253,15 @@ def report_cmd(bundle: str, offline: bool, as_json: bool, config_path: str | Non
         click.echo(json.dumps({"run_id": run.run_id, "verified": verified, **run_view(run.start, run.end)}, indent=2))
         return
     render_report(run, verified=verified)
+
+
+def _verify_offline(run: Any) -> None:
+    """Digests, Merkle proofs and trace links of every step; no chain is asked."""
+    from ..verify import check_offline, verify_trace
+
+    for step, path in zip(run.steps, run.paths):
+        check_offline(step, str(path))
+    verify_trace(run.steps)
 
 
 def _summary(wrapped: Any) -> None:
