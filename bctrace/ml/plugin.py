@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
@@ -235,32 +236,81 @@ def env_cmd(bundle: str, output: str) -> None:
 @click.argument("bundle", type=click.Path(exists=True))
 @click.option("--offline", is_flag=True, help="Check digests, proofs and trace links only; do not ask the chains.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's merged record as JSON instead of tables.")
+@click.option("--compare", "compare_with", type=click.Path(exists=True), help="Another run (bundle or folder) to plot beside this one (default: the run this one re-ran).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Where to write the metrics plot (default: metrics.png in the run's folder).")
+@click.option("--no-plot", is_flag=True, help="Do not write the metrics plot.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
-def report_cmd(bundle: str, offline: bool, as_json: bool, config_path: str | None) -> None:
+def report_cmd(bundle: str, offline: bool, as_json: bool, compare_with: str | None, plot_path: str | None, no_plot: bool, config_path: str | None) -> None:
     """Show the run recorded in BUNDLE (a bundle file or run folder) with its reproducibility
-    checklist, after verifying it."""
+    checklist and its audits, after verifying them; plot its metrics per step (and those of the
+    run it re-ran) as a PNG next to it."""
     from .compare import load_run, run_view
-    from .report import render_report
+    from .report import find_audits, other_run, render_report
 
     run = load_run(bundle)
+    audits = find_audits(run)
     if offline:
         _verify_offline(run)
+        for audit_bundle, path in audits:
+            _check_offline(audit_bundle, path)
         verified = "offline: digests, Merkle proofs and trace links (anchors not checked)"
     else:
-        run.verify(_tracer(config_path))
+        tracer = _tracer(config_path)
+        run.verify(tracer)
+        for _, path in audits:
+            tracer.verify(path)
         verified = f"digests, Merkle proofs, trace links and anchors ({', '.join(sorted({a.chain for s in run.steps for a in s.anchors}))})"
+    view = run_view(run.start, run.end)
+    audit_bodies = [b.record["body"] for b, _ in audits]
     if as_json:
-        click.echo(json.dumps({"run_id": run.run_id, "verified": verified, **run_view(run.start, run.end)}, indent=2))
+        click.echo(json.dumps({"run_id": run.run_id, "verified": verified, **view, "audits": audit_bodies}, indent=2))
         return
     render_report(run, verified=verified)
+    if audit_bodies:
+        from .audit_text import render_audit
+
+        for body in audit_bodies:
+            click.echo(f"Audit ({body.get('runs')} runs of {' '.join(body.get('command') or [])}):")
+            render_audit(body, echo=lambda line: click.echo(f"  {line}"))
+    if not no_plot:
+        _plot(run, other_run(run, compare_with), plot_path)
+
+
+def _plot(run: Any, other: Any, plot_path: str | None) -> None:
+    """Metrics per step as a PNG: this run, and the original it re-ran (or the run compared)."""
+    from .plot import plot_metrics
+
+    curves = [(f"run {run.run_id[:8]}", run.end.get("metric_history") or [])]
+    if other is not None:
+        rerun = (run.end.get("reproduces") or {}).get("run_id") == other.run_id
+        curves = [(f"{'original' if rerun else 'compared'} {other.run_id[:8]}", other.end.get("metric_history") or []),
+                  (f"{'re-run' if rerun else 'run'} {run.run_id[:8]}", curves[0][1])]
+    target = Path(plot_path) if plot_path else run.paths[0].parent / "metrics.png"
+    try:
+        drawn = plot_metrics(curves, target)
+    except ImportError:
+        click.echo("plot: not drawn (matplotlib is not installed: pip install 'bctrace[ml]')")
+        return
+    except OSError as err:
+        raise UsageError(f"cannot write the plot {target}: {err.strerror}") from err
+    if drawn is None:
+        click.echo("plot: not drawn (no metric was logged at two or more steps)")
+    else:
+        click.echo(f"plot: {drawn} (metrics per step of {' and '.join(label for label, _ in curves)})")
+
+
+def _check_offline(bundle: Any, path: Any) -> None:
+    from ..verify import check_offline
+
+    check_offline(bundle, str(path))
 
 
 def _verify_offline(run: Any) -> None:
     """Digests, Merkle proofs and trace links of every step; no chain is asked."""
-    from ..verify import check_offline, verify_trace
+    from ..verify import verify_trace
 
     for step, path in zip(run.steps, run.paths):
-        check_offline(step, str(path))
+        _check_offline(step, path)
     verify_trace(run.steps)
 
 
