@@ -63,7 +63,7 @@ def main() -> None:
             loss = loss_fn(model(x_train[batch]), y_train[batch])
             loss.backward()
             optimiser.step()
-        epoch_loss.append(float(loss))  # a list in metrics.json: one value per step (epoch)
+        epoch_loss.append(loss.item())  # a list in metrics.json: one value per step (epoch)
 
     model.eval()
     with torch.no_grad():

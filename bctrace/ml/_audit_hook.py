@@ -115,6 +115,17 @@ if "python-random" in _PINS:
     random.seed(_SEED)
     _random_state0 = random.getstate()
     _used["pins_applied"].append("python-random")
+_real_random_seed = random.seed
+
+
+def _random_seed(a=None, version=2):
+    """The script seeding Python's generator itself: then it is not an unseeded source."""
+    if a is not None:
+        _used["random_seeded_by_user"] = True
+    return _real_random_seed(a, version)
+
+
+random.seed = _random_seed
 
 
 # -- NumPy ---------------------------------------------------------------------------------------
@@ -189,6 +200,14 @@ def _torch(torch) -> None:
     if "torch" in _PINS:
         torch.manual_seed(_SEED)
         _used["pins_applied"].append("torch")
+    real_manual_seed = torch.manual_seed
+
+    @functools.wraps(real_manual_seed)
+    def manual_seed(seed):
+        _used["torch_seeded_by_user"] = True
+        return real_manual_seed(seed)
+
+    torch.manual_seed = manual_seed
     if "threads" in _PINS:
         torch.set_num_threads(1)
     elif _VARY.get("threads"):
@@ -347,26 +366,39 @@ def _native_pools() -> list:
     return sorted(found)
 
 
+def _threads_above_one(torch) -> bool:
+    """Whether any thread pool runs more than one thread now (False: the script pinned them,
+    or the machine has one core). Without threadpoolctl, assume it does when a pool is loaded."""
+    if torch is not None and torch.get_num_threads() > 1:
+        return True
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return bool(_native_pools())
+    return any(pool.get("num_threads", 1) > 1 for pool in threadpool_info())
+
+
 def _report() -> None:
     target = _CONFIG.get("report_dir")
     if not target or os.getpid() != _PID:
         return
     used = dict(_used)
-    used["random_used"] = random.getstate() != _random_state0
+    used["random_used"] = random.getstate() != _random_state0 and not _used.get("random_seeded_by_user")
     npr = sys.modules.get("numpy.random")
     used["numpy_loaded"] = npr is not None
-    used["numpy_used"] = bool(npr is not None and (_numpy_state(npr) != _snapshots.get("numpy") or used["default_rng_unseeded"]))
+    used["numpy_used"] = bool(npr is not None and ((_numpy_state(npr) != _snapshots.get("numpy") and not _used["numpy_seeded_by_user"]) or used["default_rng_unseeded"]))
     torch = sys.modules.get("torch")
     used["torch_loaded"] = torch is not None
     if torch is not None:
         try:
-            used["torch_used"] = bytes(torch.get_rng_state().numpy().tobytes()) != _snapshots.get("torch")
+            used["torch_used"] = bytes(torch.get_rng_state().numpy().tobytes()) != _snapshots.get("torch") and not _used.get("torch_seeded_by_user")
             used["torch_deterministic"] = bool(torch.are_deterministic_algorithms_enabled()) and "torch-deterministic" not in _PINS
             used["cuda"] = bool(torch.cuda.is_available())
             used["torch_threads"] = torch.get_num_threads()
         except Exception as err:
             _note_error("torch report", err)
     used["native_pools"] = _native_pools()
+    used["threads_above_one"] = _threads_above_one(torch)
     used["hash_randomization"] = bool(sys.flags.hash_randomization)
     try:
         with open(os.path.join(target, f"{os.getpid()}.json"), "w", encoding="utf-8") as fh:

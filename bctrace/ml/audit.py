@@ -219,30 +219,31 @@ class _Runner:
         return env
 
     def recorded_run(self, tracer: Tracer, bundle_dir: str | os.PathLike[str] | None) -> _Outcome:
+        """The first run, recorded like ``ml run`` (its output on stderr: stdout is the report's);
+        fingerprinted from its record, with the model hashes it already computed."""
         report_dir = self._report_dir()
-        wrapped = run_wrapped(tracer, self.spec, bundle_dir=bundle_dir, flush=False, env=self.env((), 0, report_dir))
+        before = self._mtimes()
+        wrapped = run_wrapped(tracer, self.spec, bundle_dir=bundle_dir, flush=False, env=self.env((), 0, report_dir), output="stderr")
         self.run = wrapped.run
-        self.command_time += float(wrapped.run.recorded[-1].record.body["process"]["wall_time_s"])
         end = wrapped.run.recorded[-1].record.body
-        fingerprint = {
-            "exit_code": wrapped.exit_code,
-            "models": {m["name"]: ("stale" if m.get("stale") else m["sha256"]) for m in end.get("models") or []},
-            "outputs": {o["name"]: ("stale" if o.get("stale") else o["sha256"]) for o in end.get("outputs") or []},
-            "metrics": dict(end.get("metrics") or {}),
-            "predictions": {p["name"]: p["sha256"] for p in end.get("predictions") or []},
-        }
-        return _Outcome(fingerprint, _usage(report_dir))
+        self.command_time += float(end["process"]["wall_time_s"])
+        models = {m["name"]: ("stale" if m.get("stale") else m["sha256"]) for m in end.get("models") or []}
+        observed = {"predictions": end.get("predictions") or []}
+        return _Outcome(_fingerprint(self.spec, wrapped.exit_code, {"observed": observed}, before, models=models), _usage(report_dir))
+
+    def _mtimes(self) -> dict[str, int | None]:
+        paths = [*self.spec.outputs, *self.spec.models, *([self.spec.metrics_file] if self.spec.metrics_file else [])]
+        return {p: _mtime(p) for p in paths}
 
     def trial(self, pins: tuple[str, ...] | list[str], index: int, *, say: Any, label: str) -> _Outcome:
         say(f"{label}{' with ' + ', '.join(pins) + ' pinned' if pins else ''}")
         self.trials += 1
         report_dir = self._report_dir()
-        paths = [*self.spec.outputs, *self.spec.models, *([self.spec.metrics_file] if self.spec.metrics_file else [])]
-        before = {p: _mtime(p) for p in paths}
+        before = self._mtimes()
         child_report = report_dir / "child.json"
         command, env = _child_command(self.spec, child_report, self.env(pins, index, report_dir))
         t0 = time.perf_counter()
-        exit_code = _execute(command, env, quiet=True)
+        exit_code = _execute(command, env, output="discard")
         self.command_time += time.perf_counter() - t0
         child = _read_json(child_report) or {}
         return _Outcome(_fingerprint(self.spec, exit_code, child, before), _usage(report_dir))
@@ -258,24 +259,24 @@ class _Runner:
         return Path(tempfile.mkdtemp(dir=self.tmp, prefix="usage-"))
 
 
-def _fingerprint(spec: WrapSpec, exit_code: int, child: dict[str, Any], before: dict[str, int | None]) -> dict[str, Any]:
-    """What one unrecorded run produced, hashed as the recorded run hashes it."""
+def _fingerprint(spec: WrapSpec, exit_code: int, child: dict[str, Any], before: dict[str, int | None], *, models: dict[str, str] | None = None) -> dict[str, Any]:
+    """What one run produced, hashed as a recorded run hashes it; ``models`` when already hashed.
+    Metrics are compared as the file holds them (a per-step list whole, not only its last value)."""
     from ..hashing import subject_for_path
     from .model_hash import _hash_path, hash_model_file
 
     def written(path: str) -> bool:
         return Path(path).exists() and _mtime(path) != before.get(path)
 
-    models = {}
-    child_models = child.get("models") or {}
-    for path in spec.models:
-        if not written(path):
-            models[path] = "stale"
-            continue
-        info = child_models.get(path)
+    def model_hash(path: str) -> str:
+        """The child's parameter hash when it is of this very file, else hashed here."""
+        info = (child.get("models") or {}).get(path)
         if not (info and info.get("file_sha256") == _hash_path(Path(path))["sha256"]):
             info = hash_model_file(path)
-        models[path] = info["sha256"]
+        return str(info["sha256"])
+
+    if models is None:
+        models = {path: model_hash(path) if written(path) else "stale" for path in spec.models}
     outputs = {path: subject_for_path(path)[0].sha256 if written(path) else "stale" for path in spec.outputs}
     metrics = _load_metrics(Path(spec.metrics_file)) if spec.metrics_file and written(spec.metrics_file) else {}
     from .run import _number

@@ -74,7 +74,7 @@ SOURCES: tuple[Source, ...] = (
            lambda u, s: [f"PYTHONHASHSEED={s} python ...  # set before Python starts (bctrace ml run --seed does); or iterate over sorted(a_set)"],
            env=("PYTHONHASHSEED",)),
     Source("threads", "thread counts (OpenMP, MKL, OpenBLAS, torch intra-op): float summation order",
-           lambda u: bool(u.get("native_pools") or u.get("torch_loaded")), _threads_fix, env=THREAD_ENV),
+           lambda u: bool(u.get("threads_above_one")), _threads_fix, env=THREAD_ENV),
     Source("torch-deterministic", "torch.use_deterministic_algorithms", lambda u: bool(u.get("torch_loaded")) and not u.get("torch_deterministic"),
            lambda u, s: ["torch.use_deterministic_algorithms(True)  # right after `import torch`"]),
     Source("cudnn-benchmark", "cuDNN benchmark / non-deterministic cuDNN kernels", lambda u: bool(u.get("torch_loaded")),

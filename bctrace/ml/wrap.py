@@ -105,9 +105,10 @@ def _check_command(command: list[str]) -> None:
 
 
 def run_wrapped(tracer: Tracer, spec: WrapSpec, *, bundle_dir: str | os.PathLike[str] | None = None, parent: str | None = None, extra: dict[str, Any] | None = None,
-                flush: bool = True, env: dict[str, str] | None = None) -> Wrapped:
+                flush: bool = True, env: dict[str, str] | None = None, output: str = "inherit") -> Wrapped:
     """Run ``spec.command`` as a recorded run; the command's output goes to this terminal.
-    ``env`` adds environment variables for the command (``bctrace ml audit`` uses it)."""
+    ``env`` adds environment variables for the command and ``output`` (see :func:`_execute`)
+    redirects what it prints (``bctrace ml audit`` uses both)."""
     if not spec.command:
         raise UsageError("no command given: put it after --, e.g. bctrace ml run -- python train.py")
     _check_command(spec.command)  # before anything is recorded
@@ -125,7 +126,7 @@ def run_wrapped(tracer: Tracer, spec: WrapSpec, *, bundle_dir: str | os.PathLike
         report_path = Path(tmp) / "child.json"
         command, child_env = _child_command(spec, report_path, env)
         t0 = time.perf_counter()
-        exit_code = _execute(command, child_env)
+        exit_code = _execute(command, child_env, output=output)
         wall = round(time.perf_counter() - t0, 6)
         child = _read_json(report_path)
 
@@ -230,17 +231,30 @@ def _is_own_python(program: str) -> bool:
     return Path(os.path.abspath(found)).parent == Path(os.path.abspath(sys.executable)).parent
 
 
-def _execute(command: list[str], env: dict[str, str], *, quiet: bool = False) -> int:
-    """Run the command to its end; ``quiet`` discards its output (the audit's extra runs)."""
-    out = subprocess.DEVNULL if quiet else None
+def _execute(command: list[str], env: dict[str, str], *, output: str = "inherit") -> int:
+    """Run the command to its end. ``output``: ``inherit`` (this terminal), ``stderr`` (both
+    streams to stderr, keeping stdout for a report), ``discard`` (the audit's extra runs)."""
+    streams: dict[str, Any] = {
+        "inherit": {},
+        "stderr": {"stdout": sys.stderr.fileno() if _has_fileno(sys.stderr) else subprocess.DEVNULL},
+        "discard": {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL},
+    }[output]
     try:
-        proc = subprocess.Popen(command, env=env, stdout=out, stderr=out)
+        proc = subprocess.Popen(command, env=env, **streams)
     except OSError as err:  # checked with shutil.which before; the file changed since
         raise UsageError(f"cannot start {command[0]}: {err.strerror}") from err
     try:
         return proc.wait()
     except KeyboardInterrupt:  # the child got the same SIGINT from the terminal; record its end
         return proc.wait()
+
+
+def _has_fileno(stream: Any) -> bool:
+    try:
+        stream.fileno()
+    except (OSError, ValueError, AttributeError):  # a captured stream (tests, notebooks)
+        return False
+    return True
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

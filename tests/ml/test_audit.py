@@ -79,7 +79,7 @@ def test_audit_names_the_one_source_that_makes_a_script_nondeterministic(script:
 def test_a_listing_is_named_where_it_happens(scripts: Path, bctrace_cli) -> None:
     _, result = audit(bctrace_cli, "listing_order.py")
     (listing,) = [s for s in result["sources"] if s["id"] == "file-listing"]
-    assert listing["where"] == ["listing_order.py:12: parts = [np.loadtxt(os.path.join(folder, name), delimiter=\",\") for name in os.listdir(folder)]  # no sort"]
+    assert listing["where"] == ["listing_order.py:10: parts = [np.loadtxt(os.path.join(folder, name), delimiter=\",\") for name in os.listdir(folder)]  # no sort"]
     assert "sort the listing at listing_order.py:12" in result["fix"][0]
 
 
