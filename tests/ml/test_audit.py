@@ -91,7 +91,11 @@ def test_a_fully_seeded_script_audits_as_reproducible(script: str, what: list[st
     res = bctrace_cli("ml", "audit", *what, "--", sys.executable, script)
     assert res.returncode == 0, res.stdout + res.stderr
     assert res.stdout.startswith("REPRODUCIBLE: 2 runs gave the same model, metrics, outputs and predictions")
-    assert "audit recorded:" in res.stdout
+    audit_bundle = Path(res.stdout.split("audit recorded: ")[1].split()[0])
+    # ml report of the run shows its audit (verified like the run's own bundles)
+    report = bctrace_cli("ml", "report", str(audit_bundle.parent), "--no-plot")
+    assert report.returncode == 0, report.stderr
+    assert "Audit (2 runs of " in report.stdout and "  REPRODUCIBLE: 2 runs" in report.stdout
 
 
 def test_audit_usage_errors(scripts: Path, bctrace_cli) -> None:

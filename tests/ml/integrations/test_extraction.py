@@ -150,3 +150,6 @@ def test_a_script_under_ml_run_reports_its_split_without_opening_a_run(ml_projec
     assert (a["size"], b["size"]) == (20, 30) and a["membership_sha256"] != b["membership_sha256"]
     assert ends[0]["predictions"][0]["shape"] == [20]
     assert checklist_items(ends[0])["declared.split_method"]["source"] == "measured"
+    report = bctrace_cli("ml", "report", str(Path(re.search(r"end bundle: (\S+)", res.stderr).group(1)).parent), "--no-plot")
+    assert report.returncode == 0, report.stderr
+    assert report.stdout.count("measured") >= 3  # split method, labels, duplicates
