@@ -261,7 +261,7 @@ def _seeded_worker(user_init, worker_id: int) -> None:
 # -- directory listings --------------------------------------------------------------------------
 
 _real_listdir, _real_scandir = os.listdir, os.scandir
-_LIBRARY_CALLERS = ("importlib", "pkgutil", "site.py", "<frozen")
+_LIBRARY_CALLERS = ("importlib", "pkgutil", os.sep + "site.py", "<frozen")
 
 
 def _reorder(path, items, key):
@@ -291,7 +291,6 @@ def _call_site():
     """``file:line: source`` of the first caller outside the Python installation and bctrace, or
     None when the listing comes from the import machinery."""
     frame = sys._getframe(3)
-    fallback = None
     while frame is not None:
         filename = frame.f_code.co_filename
         if any(mark in filename for mark in _LIBRARY_CALLERS):
@@ -303,7 +302,6 @@ def _call_site():
             import linecache
 
             return f"{os.path.basename(filename)}:{frame.f_lineno}: {linecache.getline(filename, frame.f_lineno).strip()}"
-        fallback = fallback or frame
         frame = frame.f_back
     return None
 

@@ -57,6 +57,8 @@ class AuditResult:
     sources: list[dict[str, Any]]
     together: bool | None = None
     minimal: list[str] = field(default_factory=list)
+    any_one: bool = False
+    """``minimal`` lists alternatives: each one of them alone makes the runs agree."""
     fix: list[str] = field(default_factory=list)
     trials: int = 0
     notes: list[str] = field(default_factory=list)
@@ -82,6 +84,7 @@ class AuditResult:
             "sources": self.sources,
             "together": self.together,
             "minimal": self.minimal,
+            "minimal_any_one": self.any_one,
             "fix": self.fix,
             "trials": self.trials,
             "notes": self.notes,
@@ -111,6 +114,8 @@ def run_audit(tracer: Tracer, spec: WrapSpec, *, runs: int = 2, vary: bool = Tru
         statuses: dict[str, str] = {}
         reasons = {s.id: relevance(s, usage, runner.env_pinned, hook_loaded=bool(usage.get("loaded"))) for s in SOURCES}
         relevant = [s for s in SOURCES if reasons[s.id] is None]
+        for error in usage.get("errors") or []:
+            result.notes.append(f"the start-up hook could not pin or observe something: {error}")
         if not usage.get("loaded"):
             result.notes.append("the start-up hook did not load in the command (python -E, -I or -S, or not Python): only environment pins were tried")
         if any(f.get("exit_code") != 0 for f in fingerprints):
@@ -124,7 +129,8 @@ def run_audit(tracer: Tracer, spec: WrapSpec, *, runs: int = 2, vary: bool = Tru
             status = statuses.get(source.id) or (reason if reason else ("not tried: the runs agreed" if result.verdict == "reproducible" else "not tried"))
             result.sources.append({"id": source.id, "title": source.title, "used": reason is None, "status": status, "where": source.where(usage)})
         if result.minimal:
-            result.fix = [line for sid in result.minimal for line in _source(sid).fix(usage, runner.seed)]
+            chosen = result.minimal[:1] if result.any_one else result.minimal
+            result.fix = [line for sid in chosen for line in _source(sid).fix(usage, runner.seed)]
         result.trials = runner.trials
         result.command_time_s = runner.command_time
     result.wall_time_s = time.perf_counter() - t0
@@ -152,9 +158,7 @@ def _bisect(runner: _Runner, relevant: list[Source], runs: int, statuses: dict[s
         statuses[sid] = "CAUSE: pinned alone, the runs agree" if ok else "pinned alone: runs still differ"
     causes = [sid for sid, ok in alone.items() if ok]
     if causes:
-        result.minimal = causes[:1] if len(causes) == 1 else causes
-        if len(causes) > 1:
-            result.notes.append(f"each of {', '.join(causes)} is enough alone")
+        result.minimal, result.any_one = causes, len(causes) > 1
         return
     keep = list(ids)
     for sid in ids:

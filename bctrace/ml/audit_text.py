@@ -27,8 +27,11 @@ def render_audit(audit: dict[str, Any], *, echo: Callable[[str], Any]) -> None:
     if audit.get("together") is not None:
         echo(f"all used sources pinned together: {'the runs agree' if audit['together'] else 'the runs still differ'}")
     if audit.get("minimal"):
-        echo(f"minimal set of pins that makes the runs agree: {', '.join(audit['minimal'])}")
-        echo("add to the script:")
+        if audit.get("minimal_any_one"):
+            echo(f"each of these pins alone makes the runs agree: {', '.join(audit['minimal'])}")
+        else:
+            echo(f"minimal set of pins that makes the runs agree: {', '.join(audit['minimal'])}")
+        echo(f"add to the script{' (for ' + audit['minimal'][0] + ')' if audit.get('minimal_any_one') else ''}:")
         for line in audit.get("fix") or []:
             echo(f"    {line}")
     for note in audit.get("notes") or []:
