@@ -5,12 +5,15 @@ import random
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 from torch.utils.data import DataLoader, Dataset
 
 torch.manual_seed(0)
 np.random.seed(0)
 random.seed(0)
 torch.set_num_threads(1)
+torch.use_deterministic_algorithms(True)
+threadpool_limits(1)  # NumPy's BLAS too: only the source under test varies
 
 
 class Noisy(Dataset):
