@@ -3,13 +3,13 @@
 The one class most users need is :class:`Tracer`. Importing bctrace imports no chain library.
 """
 
-from .bundle import AnchorReceipt, ProofBundle
+from ._internal.bundle import AnchorReceipt, ProofBundle
+from ._internal.record import Record, Subject
+from ._internal.tracer import FlushResult, Recorded, Trace, Tracer
+from ._internal.verify import ChainCheck, VerificationReport
 from .errors import BctraceError, VerificationError
-from .record import Record, Subject
-from .tracer import FlushResult, Recorded, Trace, Tracer
-from .verify import ChainCheck, VerificationReport
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "AnchorReceipt",

@@ -9,16 +9,43 @@ original, so the CLI never shows a traceback.
 
 from __future__ import annotations
 
+from typing import Any
+
+__all__ = [
+    "EXIT_CHAIN", "EXIT_NOT_VERIFIED", "EXIT_OK", "EXIT_USAGE",
+    "AnchorFailed", "AnchorMissing", "AnvilError", "BctraceError", "BundleError", "ChainError",
+    "ChainIdMismatch", "ChainMisconfigured", "ChainUnreachable", "ChainsFailed", "ChainsMisconfigured",
+    "ConfigError", "DigestMismatch", "JsIpfsError", "LedgerTampered", "LocalNodeError", "NotPermitted",
+    "NotReproduced", "OutboxError", "PluginError", "PolicyNotMet", "PolicyUnreachable", "ProofInvalid",
+    "Reverted", "SignatureInvalid", "StoreContentMismatch", "StoreError", "SubjectMismatch", "TraceBroken",
+    "UsageError", "VerificationError", "one_line",
+]
+
 EXIT_OK = 0
 EXIT_NOT_VERIFIED = 1
 EXIT_USAGE = 2
 EXIT_CHAIN = 3
 
 
+def one_line(message: object, limit: int | None = None) -> str:
+    """``message`` (an exception or text) as one line: whitespace runs collapsed, optionally cut
+    to ``limit`` characters. Used for every message shown to a user, ours or a library's."""
+    text = " ".join(str(message).split())
+    return text[:limit] if limit is not None else text
+
+
 class BctraceError(Exception):
-    """Base of every error bctrace raises on purpose."""
+    """Base of every error bctrace raises on purpose.
+
+    The exit code belongs to the class, never to one instance: where the same failure can mean
+    two things (every chain misconfigured, or some unreachable), two classes say so.
+    """
 
     exit_code: int = EXIT_USAGE
+
+    def one_line(self) -> str:
+        """The message as the CLI shows it: one line (``error: <this>``)."""
+        return one_line(self)
 
 
 # --- usage and configuration (exit 2) -------------------------------------------------------
@@ -38,6 +65,10 @@ class PluginError(ConfigError):
 
 class BundleError(UsageError):
     """A proof bundle file is missing, not JSON, or not a bctrace bundle."""
+
+
+class OutboxError(BctraceError):
+    """The outbox database cannot be opened or used."""
 
 
 # --- chains, networks, stores (exit 3) ------------------------------------------------------
@@ -72,22 +103,66 @@ class NotPermitted(AnchorFailed):
     """The signer is not allowed to write to this chain's registry."""
 
 
+class Reverted(AnchorFailed):
+    """A contract refused the call with one of its custom errors (``error_name``, decoded
+    ``error_args``)."""
+
+    def __init__(self, chain: str, name: str, args: tuple[Any, ...]) -> None:
+        self.error_name = name
+        self.error_args = args
+        shown = ", ".join("0x" + a.hex() if isinstance(a, bytes) else str(a) for a in args)
+        super().__init__(chain, f"the registry refused the transaction: {name}({shown})")
+
+
 class ChainsFailed(ChainError):
-    """Several chains failed in one flush: every one is named. The exit code is that of a chain
-    error unless every failure was a config mistake."""
+    """Several chains failed in one flush: every one is named (exit 3). Build it with
+    :meth:`of`, which picks :class:`ChainsMisconfigured` when every failure is a config mistake."""
 
     def __init__(self, failures: list[ChainError]) -> None:
         self.failures = failures
         self.chain = ", ".join(f.chain for f in failures)
         Exception.__init__(self, "; ".join(str(f) for f in failures))
+
+    @staticmethod
+    def of(failures: list[ChainError]) -> ChainError:
+        """The one failure itself, or the combined error of the right class."""
+        if len(failures) == 1:
+            return failures[0]
         if all(f.exit_code == EXIT_USAGE for f in failures):
-            self.exit_code = EXIT_USAGE
+            return ChainsMisconfigured(failures)
+        return ChainsFailed(failures)
+
+
+class ChainsMisconfigured(ChainsFailed):
+    """Several chains failed in one flush, each because of a config mistake (exit 2)."""
+
+    exit_code = EXIT_USAGE
+
+
+class LocalNodeError(BctraceError):
+    """A local node bctrace starts itself (anvil for ``bctrace evm devnet``, js-ipfs in tests)
+    is missing, did not start, or refused a request."""
+
+    exit_code = EXIT_CHAIN
+
+
+class AnvilError(LocalNodeError):
+    """anvil is missing, did not start, or refused a request."""
+
+
+class JsIpfsError(LocalNodeError):
+    """js-ipfs could not be started (missing npm package, crash at start-up, no API line)."""
 
 
 class StoreError(BctraceError):
     """A content store (IPFS) failed or returned something other than what was stored."""
 
     exit_code = EXIT_CHAIN
+
+
+class StoreContentMismatch(StoreError):
+    """The store returned bytes other than the ones recorded (exit 3, like any store failure:
+    the record is intact, the store is not trustworthy)."""
 
 
 # --- verification (exit 1) ------------------------------------------------------------------
@@ -132,9 +207,18 @@ class TraceBroken(VerificationError):
 
 
 class PolicyNotMet(VerificationError):
-    """Fewer chains confirmed the anchor than the verification policy requires."""
+    """Fewer chains confirmed the anchor than the verification policy requires, and at least
+    one of them said no (exit 1). The report that failed is attached as ``report``."""
 
-    def __init__(self, message: str, *, unreachable_only: bool = False) -> None:
-        super().__init__(message)
-        if unreachable_only:
-            self.exit_code = EXIT_CHAIN
+    report: Any = None
+
+
+class PolicyUnreachable(PolicyNotMet):
+    """The policy could not be met only because chains could not be asked (exit 3)."""
+
+    exit_code = EXIT_CHAIN
+
+
+class NotReproduced(VerificationError):
+    """A re-run differs from the recorded run in inputs, outputs, model, metrics, seed, params
+    or exit status."""

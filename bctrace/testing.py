@@ -1,4 +1,5 @@
-"""Shared conformance tests for chain backends (DESIGN.md, convention 6).
+"""Test helpers for plugin authors: the conformance test classes every backend and store
+should pass, and :func:`registered_plugin` to register a throwaway plugin in one test.
 
 A backend's test module subclasses :class:`ChainBackendTests` and provides a ``backend``
 fixture returning a fresh, ready backend (for a real node: connected, with its registry
@@ -13,12 +14,40 @@ deployed). Every built-in backend runs these, and plugin authors are meant to as
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
-from .backend import ChainBackend
-from .bundle import AnchorReceipt
-from .merkle import MerkleTree
+from ._internal.backend import ChainBackend
+from ._internal.bundle import AnchorReceipt
+from ._internal.merkle import MerkleTree
+from ._internal.plugin_manager import get_plugin_manager
+from .errors import PluginError
+
+__all__ = ["ChainBackendTests", "random_root", "registered_plugin"]
+
+
+@contextmanager
+def registered_plugin(plugin: object, *, name: str | None = None) -> Iterator[object]:
+    """Register ``plugin`` (a module or object with ``@hookimpl`` functions) on the process's
+    plugin manager for the ``with`` block, checked like an installed plugin; unregister it after.
+
+    Raises :class:`~bctrace.errors.PluginError` with the one-line problem when it is refused
+    (an unknown hook, a bad signature).
+    """
+    pm = get_plugin_manager()
+    label = name or getattr(plugin, "__name__", None) or type(plugin).__name__
+    before = len(pm.problems)
+    if not pm.register_checked(plugin, label):
+        problem = pm.problems.pop()
+        del pm.problems[before:]
+        raise PluginError(problem)
+    try:
+        yield plugin
+    finally:
+        if pm.has_plugin(label):
+            pm.unregister(name=label)
 
 
 def random_root() -> bytes:

@@ -10,7 +10,7 @@ contender reads from memory and the numbers compare hashing, not the disk. Each 
 Contenders:
   sha256sum                    coreutils, one process
   hashlib.sha256 (1 MiB reads) the plain Python baseline
-  bctrace sha256               bctrace.hashing.hash_file, sha256 only (target >= 0.9x hashlib)
+  bctrace sha256               bctrace._internal.hashing.hash_file, sha256 only (target >= 0.9x hashlib)
   bctrace sha256+blake3        same pass
   bctrace sha256+CID two passes   hash_file(sha256) then a second full pass for the CID
   bctrace sha256+CID one pass  the pipelined single pass (target: faster than two passes)
@@ -32,9 +32,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bctrace.cid import CidParams, UnixFSBuilder  # noqa: E402
-from bctrace.hashing import hash_file  # noqa: E402
-from bctrace.manifest import build_manifest  # noqa: E402
+from bctrace._internal.cid import CidParams, UnixFSBuilder  # noqa: E402
+from bctrace._internal.hashing import hash_file  # noqa: E402
+from bctrace._internal.manifest import build_manifest  # noqa: E402
 
 
 def plain_hashlib(path: Path) -> None:
@@ -68,7 +68,7 @@ def peak_rss(path: Path | None) -> int:
 def stamp(project: Path, path: Path) -> None:
     """The whole user path: hash (sha256 + CID in one pass), record, anchor, write the bundle."""
     from bctrace import Tracer
-    from bctrace.config import load_config
+    from bctrace._internal.config import load_config
 
     with Tracer(load_config(cwd=project)) as tracer:
         tracer.stamp(path, cid=True)

@@ -24,8 +24,8 @@ from eth_abi import encode
 from eth_account import Account
 from web3 import Web3
 
-from bctrace.merkle import keccak256
-from bctrace.plugins.manager import backend_registry, get_plugin_manager
+from bctrace._internal.merkle import keccak256
+from bctrace._internal.plugin_manager import backend_registry, get_plugin_manager
 from bctrace_backends.evm.anvil import start_anvil
 from bctrace_backends.evm.client import EvmClient
 from bctrace_backends.evm.config import EvmConfig

@@ -19,6 +19,17 @@ def _no_ambient_config(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BCTRACE_CONFIG", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _mock_chain() -> Iterator[None]:
+    """The ``mock`` backend (a test double) exists only inside the test suite: registered on
+    the process's plugin manager for each test, and unregistered after it."""
+    import mock_chain
+    from bctrace.testing import registered_plugin
+
+    with registered_plugin(mock_chain, name="tests.mock_chain"):
+        yield
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A fresh project folder, made the current directory (no config: the local ledger)."""

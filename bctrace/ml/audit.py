@@ -33,7 +33,7 @@ from .sources import SOURCES, THREAD_ENV, Source, relevance
 from .wrap import WrapSpec, _child_command, _execute, _load_metrics, _mtime, _read_json, run_wrapped
 
 if TYPE_CHECKING:
-    from ..tracer import Recorded, Tracer
+    from .._internal.tracer import Recorded, Tracer
 
 __all__ = ["KIND", "AuditResult", "run_audit"]
 
@@ -266,7 +266,7 @@ class _Runner:
 def _fingerprint(spec: WrapSpec, exit_code: int, child: dict[str, Any], before: dict[str, int | None], *, models: dict[str, str] | None = None) -> dict[str, Any]:
     """What one run produced, hashed as a recorded run hashes it; ``models`` when already hashed.
     Metrics are compared as the file holds them (a per-step list whole, not only its last value)."""
-    from ..hashing import subject_for_path
+    from .._internal.hashing import subject_for_path
     from .model_hash import _hash_path, hash_model_file
 
     def written(path: str) -> bool:
@@ -330,7 +330,7 @@ def _merge(usages: list[dict[str, Any]]) -> dict[str, Any]:
 
 def _record(tracer: Tracer, runner: _Runner, result: AuditResult, flush: bool) -> None:
     """The audit as an ``ml-audit`` record, its bundle in the run's folder; anchored with the run."""
-    from ..bundle import BUNDLE_SUFFIX
+    from .._internal.bundle import BUNDLE_SUFFIX
 
     run = runner.run
     result.bundle_path = run.bundle_dir / f"audit{BUNDLE_SUFFIX}"

@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ..gitstate import strip_credentials
-from ..hexutil import to_0x
+from .._internal.gitstate import strip_credentials
+from .._internal.hexutil import to_0x
 
 __all__ = ["ENV_VARS", "LOCKFILES", "capture_code", "capture_environment", "capture_runtime"]
 

@@ -14,19 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..bundle import BUNDLE_SUFFIX, ProofBundle
-from ..errors import BundleError, VerificationError
+from .._internal.bundle import BUNDLE_SUFFIX, ProofBundle
+from ..errors import BundleError
 from .run import KIND
 
 if TYPE_CHECKING:
-    from ..tracer import Tracer
+    from .._internal.tracer import Tracer
 
-__all__ = ["Difference", "NotReproduced", "RunBundles", "compare_runs", "load_run", "run_view"]
-
-
-class NotReproduced(VerificationError):
-    """A re-run differs from the recorded run in inputs, outputs, model, metrics, seed, params
-    or exit status."""
+__all__ = ["Difference", "RunBundles", "compare_runs", "load_run", "run_view"]
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .._internal.hexutil import to_0x
+from .._internal.record import canonical_bytes
 from ..errors import UsageError
-from ..hexutil import to_0x
-from ..record import canonical_bytes
 
 __all__ = ["EXECUTION_ONLY_PARAMS", "hash_model", "hash_model_file", "hash_sklearn", "hash_torch_state"]
 
@@ -219,7 +219,7 @@ def _try_pickle_file(p: Path) -> dict[str, Any] | None:
 
 
 def _hash_path(p: Path) -> dict[str, Any]:
-    from ..hashing import subject_for_path
+    from .._internal.hashing import subject_for_path
 
     subject, _ = subject_for_path(p)
     return {"method": "file-sha256", "sha256": subject.sha256, "size": subject.size, "path": p.name}

@@ -8,13 +8,14 @@ from typing import Any
 
 import click
 
+from .._internal.hookspecs import hookimpl
+from .._internal.registry import CommandRegistry
 from ..errors import UsageError
-from ..plugins.hookspecs import hookimpl
 
 
 @hookimpl
-def bctrace_add_commands(cli: click.Group) -> None:
-    cli.add_command(ml)
+def bctrace_register_commands(registry: CommandRegistry) -> None:
+    registry.add(ml)
 
 
 @click.group()
@@ -43,18 +44,17 @@ def _param_value(text: str) -> Any:
 
 
 def _tracer(config_path: str | None) -> Any:
-    """The command's tracer: from its own ``--config``, else the one ``bctrace --config`` (or
-    the default search) gives every command. Closed when the command ends."""
-    from ..cli import open_tracer
+    """The tracer every command gets (``bctrace --config``, or the default search). The 0.1
+    spelling ``bctrace ml CMD --config FILE`` still works for one release, with a warning."""
+    from ..cli.context import deprecated, get_tracer
 
     ctx = click.get_current_context()
-    if config_path is None:
-        return open_tracer(ctx)
-    from ..tracer import Tracer
-
-    tracer = Tracer.from_config(config_path)
-    ctx.call_on_close(tracer.close)
-    return tracer
+    if config_path is not None:
+        deprecated(f"'bctrace ml {ctx.info_name} --config FILE'", f"'bctrace --config FILE ml {ctx.info_name}'")
+        state = ctx.find_root().obj
+        if "tracer" not in state:
+            state["config_path"] = config_path
+    return get_tracer(ctx)
 
 
 def _run_options(fn: Any) -> Any:
@@ -70,7 +70,7 @@ def _run_options(fn: Any) -> Any:
         click.option("--declare", "declares", multiple=True, metavar="KEY=VALUE", help="Checklist declaration: dataset_license, dataset_source, split_method, n_runs ..."),
         click.option("--leakage", "leakages", multiple=True, metavar="ITEM=STATE", help="Leakage declaration: STATE is checked, not-applicable or unknown."),
         click.option("--bundle-dir", type=click.Path(file_okay=False), help="Where to write the run's bundles (default .bctrace/runs/RUN_ID/)."),
-        click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file (default: bctrace.toml or pyproject.toml found from here)."),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False), hidden=True),
         click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True),
     ]
     for option in reversed(options):
@@ -94,9 +94,10 @@ def _spec(name: str | None, inputs: tuple[str, ...], outputs: tuple[str, ...], m
 @ml.command("run", context_settings=_WRAP)
 @_run_options
 @click.option("--no-flush", is_flag=True, help="Record only; anchor later with a flush.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run's summary as one JSON line on stdout (after the command's own output).")
 def run_cmd(name: str | None, inputs: tuple[str, ...], outputs: tuple[str, ...], models: tuple[str, ...], metrics_file: str | None, seed: int | None,
             params: tuple[str, ...], declares: tuple[str, ...], leakages: tuple[str, ...], bundle_dir: str | None, no_flush: bool,
-            config_path: str | None, command: tuple[str, ...]) -> None:
+            config_path: str | None, as_json: bool, command: tuple[str, ...]) -> None:
     """Run COMMAND (after --) as a recorded, anchored training run.
 
     Exits with the command's own exit status.
@@ -105,7 +106,7 @@ def run_cmd(name: str | None, inputs: tuple[str, ...], outputs: tuple[str, ...],
 
     spec = _spec(name, inputs, outputs, models, metrics_file, seed, params, declares, leakages, command)
     wrapped = run_wrapped(_tracer(config_path), spec, bundle_dir=bundle_dir, flush=not no_flush)
-    _summary(wrapped)
+    _summary(wrapped, as_json)
     click.get_current_context().exit(wrapped.exit_code)
 
 
@@ -146,13 +147,16 @@ def audit_cmd(name: str | None, inputs: tuple[str, ...], outputs: tuple[str, ...
 @click.option("--rel-tolerance", "rel_tol", type=float, default=0.0, show_default=True, help="Relative tolerance for metrics.")
 @click.option("--seed", type=int, help="Seed for the re-run (default: the recorded one).")
 @click.option("--bundle-dir", type=click.Path(file_okay=False), help="Where to write the re-run's bundles.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), hidden=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON line on stdout (after the command's own output).")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
-def reproduce_cmd(bundle: str, abs_tol: float, rel_tol: float, seed: int | None, bundle_dir: str | None, config_path: str | None, command: tuple[str, ...]) -> None:
+def reproduce_cmd(bundle: str, abs_tol: float, rel_tol: float, seed: int | None, bundle_dir: str | None, config_path: str | None,
+                  as_json: bool, command: tuple[str, ...]) -> None:
     """Verify the run recorded in BUNDLE (a bundle file or run folder), run COMMAND again (the
     recorded command if none is given) with the same inputs, outputs, model and metrics file,
     and compare. Exits 0 when reproduced, 1 naming every difference."""
-    from .compare import NotReproduced, compare_runs, load_run, run_view
+    from ..errors import NotReproduced
+    from .compare import compare_runs, load_run, run_view
     from .wrap import WrapSpec, run_wrapped
 
     if abs_tol < 0 or rel_tol < 0:
@@ -181,16 +185,19 @@ def reproduce_cmd(bundle: str, abs_tol: float, rel_tol: float, seed: int | None,
     diffs = compare_runs(run_view(original.start, original.end), new, abs_tol=abs_tol, rel_tol=rel_tol)
     info = [d for d in diffs if not d.fatal]
     fatal = [d for d in diffs if d.fatal]
+    if as_json:
+        click.echo(json.dumps({"reproduced": not fatal, "run_id": original.run_id, "rerun_id": wrapped.run.id,
+                               "differences": [str(d) for d in fatal], "listed": [str(d) for d in info]}))
     if info:
-        click.echo("environment and code differences (listed, not failures):")
+        click.echo("environment and code differences (listed, not failures):", err=as_json)
         for d in info:
-            click.echo(f"  ~ {d}")
+            click.echo(f"  ~ {d}", err=as_json)
     if fatal:
-        click.echo(f"NOT REPRODUCED: {len(fatal)} difference(s):")
+        click.echo(f"NOT REPRODUCED: {len(fatal)} difference(s):", err=as_json)
         for d in fatal:
-            click.echo(f"  x {d}")
+            click.echo(f"  x {d}", err=as_json)
         raise NotReproduced(f"run {original.run_id} was not reproduced: {len(fatal)} difference(s) ({', '.join(d.what for d in fatal)})")
-    click.echo(f"REPRODUCED: run {original.run_id} (inputs, outputs, model and metrics match; re-run {wrapped.run.id})")
+    click.echo(f"REPRODUCED: run {original.run_id} (inputs, outputs, model and metrics match; re-run {wrapped.run.id})", err=as_json)
 
 
 def _report_version_changes(view: dict[str, Any]) -> None:
@@ -239,7 +246,7 @@ def env_cmd(bundle: str, output: str) -> None:
 @click.option("--compare", "compare_with", type=click.Path(exists=True), help="Another run (bundle or folder) to plot beside this one (default: the run this one re-ran).")
 @click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Where to write the metrics plot (default: metrics.png in the run's folder).")
 @click.option("--no-plot", is_flag=True, help="Do not write the metrics plot.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), hidden=True)
 def report_cmd(bundle: str, offline: bool, as_json: bool, compare_with: str | None, plot_path: str | None, no_plot: bool, config_path: str | None) -> None:
     """Show the run recorded in BUNDLE (a bundle file or run folder) with its reproducibility
     checklist and its audits, after verifying them; plot its metrics per step (and those of the
@@ -300,22 +307,25 @@ def _plot(run: Any, other: Any, plot_path: str | None) -> None:
 
 
 def _check_offline(bundle: Any, path: Any) -> None:
-    from ..verify import check_offline
+    from .._internal.verify import check_offline
 
     check_offline(bundle, str(path))
 
 
 def _verify_offline(run: Any) -> None:
     """Digests, Merkle proofs and trace links of every step; no chain is asked."""
-    from ..verify import verify_trace
+    from .._internal.verify import verify_trace
 
-    for step, path in zip(run.steps, run.paths):
+    for step, path in zip(run.steps, run.paths, strict=False):
         _check_offline(step, path)
     verify_trace(run.steps)
 
 
-def _summary(wrapped: Any) -> None:
+def _summary(wrapped: Any, as_json: bool = False) -> None:
     run = wrapped.run
     anchored = "anchored" if wrapped.flushed is not None else "recorded (not anchored yet: run a flush)"
     where = wrapped.end_bundle or run.bundle_dir
+    if as_json:
+        click.echo(json.dumps({"run_id": run.id, "status": run.status, "exit_code": wrapped.exit_code, "steps": len(run.recorded),
+                               "anchored": wrapped.flushed is not None, "end_bundle": str(where)}))
     click.echo(f"bctrace: run {run.id} {run.status} (exit {wrapped.exit_code}); {len(run.recorded)} steps {anchored}; end bundle: {where}", err=True)

@@ -6,7 +6,7 @@ from typing import Any
 
 from pathlib import Path
 
-from ..bundle import BUNDLE_SUFFIX, ProofBundle
+from .._internal.bundle import BUNDLE_SUFFIX, ProofBundle
 from ..errors import BctraceError
 from .compare import RunBundles, load_run, run_view
 

@@ -23,11 +23,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .._internal.record import Subject
 from ..errors import UsageError
-from ..record import Subject
 
 if TYPE_CHECKING:
-    from ..tracer import Recorded, Tracer
+    from .._internal.tracer import Recorded, Tracer
 
 __all__ = ["KIND", "ROLES", "Run", "current_run", "start_run", "traced_run"]
 
@@ -272,7 +272,7 @@ class Run:
     # -- internals ----------------------------------------------------------------------------
 
     def _hash_path(self, path: str | os.PathLike[str], name: str | None, *, role: str | None = None, **meta: Any) -> dict[str, Any]:
-        from ..hashing import subject_for_path
+        from .._internal.hashing import subject_for_path
 
         p = Path(path)
         label = name or _display_path(p, self.root)
@@ -292,7 +292,7 @@ class Run:
         return entry
 
     def _record(self, step: str, body: dict[str, Any], *, subjects: list[Subject] | None = None, created: datetime | None = None) -> Recorded:
-        from ..bundle import BUNDLE_SUFFIX
+        from .._internal.bundle import BUNDLE_SUFFIX
 
         bundle_path = self.bundle_dir / f"{len(self.recorded):03d}-{step}{BUNDLE_SUFFIX}"
         rec = self.tracer.record(KIND, _jsonable(body), subjects=subjects or (), trace=self.trace_id, bundle_path=bundle_path, created=created)
@@ -341,7 +341,7 @@ def _tracer_for(tracer: Tracer | None) -> Iterator[tuple[Tracer, bool]]:
     if tracer is not None:
         yield tracer, False
         return
-    from ..tracer import Tracer
+    from .._internal.tracer import Tracer
 
     with Tracer.from_config() as own:
         yield own, True

@@ -13,7 +13,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from ..hexutil import to_0x
+from .._internal.hexutil import to_0x
 
 __all__ = ["MEMBERSHIP_FORMAT", "membership_hash", "split_summary"]
 

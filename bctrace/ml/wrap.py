@@ -25,7 +25,7 @@ from ..errors import UsageError
 from .run import ROLES, Run
 
 if TYPE_CHECKING:
-    from ..tracer import FlushResult, Tracer
+    from .._internal.tracer import FlushResult, Tracer
 
 __all__ = ["WrapSpec", "Wrapped", "parse_input", "run_wrapped"]
 

@@ -1,6 +1,6 @@
 """``evm``: anchor on any EVM chain (public L1s, L2s, private networks, local anvil) over JSON-RPC.
 
-The plugin module: it registers the backend and the ``deploy`` / ``devnet`` commands. Nothing
+The plugin module: it registers the backend and the ``bctrace evm`` command group. Nothing
 here imports web3 at import time; the hooks import the heavy modules only when they run.
 """
 
@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bctrace.plugins import hookimpl
+from bctrace.api import hookimpl
 
 if TYPE_CHECKING:
-    import click
-
-    from bctrace.plugins import BackendRegistry
+    from bctrace.api import BackendRegistry, CommandRegistry
 
 
 @hookimpl
@@ -22,8 +20,8 @@ def bctrace_register_backends(registry: BackendRegistry) -> None:
 
 
 @hookimpl
-def bctrace_add_commands(cli: click.Group) -> None:
-    from .cli import deploy, devnet
-
-    cli.add_command(deploy)
-    cli.add_command(devnet)
+def bctrace_register_commands(registry: CommandRegistry) -> None:
+    registry.add("bctrace_backends.evm.cli:evm", name="evm")
+    for old, new in (("deploy", "evm deploy"), ("devnet", "evm devnet"), ("allow", "evm allow"),
+                     ("revoke-writer", "evm revoke"), ("writers", "evm writers")):
+        registry.alias(old, new)

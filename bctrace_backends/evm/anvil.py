@@ -29,14 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bctrace.errors import AnvilError
+
 FREE_GAS_ARGS: tuple[str, ...] = ("--gas-price", "0", "--base-fee", "0", "--disable-min-priority-fee")
 """A private-network style chain where gas costs nothing (configure ``gas_price = 0``)."""
 
 _LISTENING = re.compile(r"Listening on (\S+):(\d+)")
-
-
-class AnvilError(RuntimeError):
-    """anvil is missing, did not start, or refused a request."""
 
 
 def find_anvil(start: Path | None = None) -> Path:

@@ -11,7 +11,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from bctrace.merkle import keccak256
+from bctrace.api import keccak256
 
 
 @lru_cache(maxsize=1)

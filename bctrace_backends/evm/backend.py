@@ -16,10 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from bctrace.backend import BackendConfig, ChainBackend
-from bctrace.bundle import AnchorReceipt
-from bctrace.errors import AnchorMissing, ChainMisconfigured
-from bctrace.hexutil import to_0x
+from bctrace.api import AnchorReceipt, BackendConfig, ChainBackend, to_0x
+from bctrace.errors import AnchorMissing, ChainMisconfigured, Reverted
 
 from . import artifact
 from .config import EvmConfig, redact_url
@@ -76,7 +74,7 @@ class AnchorFee:
 
 class EvmBackend(ChainBackend):
     name = "evm"
-    config_model = EvmConfig
+    config_model: ClassVar[type[BackendConfig]] = EvmConfig
     config: EvmConfig
 
     deploys_restricted: ClassVar[bool] = False
@@ -141,8 +139,6 @@ class EvmBackend(ChainBackend):
         found = self.lookup(root)
         if found is not None:
             return found
-        from .client import Reverted
-
         registry = self.registry()
         data = bytes.fromhex(registry.encode_abi("anchor", args=[root])[2:])
         try:

@@ -1,4 +1,5 @@
-"""``bctrace deploy`` and ``bctrace devnet``: put a TraceRegistry on a chain, or try it all locally.
+"""The ``bctrace evm`` command group: ``deploy`` and ``devnet`` (put a TraceRegistry on a chain,
+or try it all locally), and the registry's writer allowlist (``allow``, ``revoke``, ``writers``).
 
 ``devnet`` runs in the foreground: it starts the anvil nodes, deploys a registry on each, writes
 a config for them, and keeps them running until Ctrl-C or SIGTERM, then stops them by PID. Their
@@ -17,27 +18,31 @@ from typing import Any
 
 import click
 
+from bctrace.api import get_tracer
 from bctrace.errors import BctraceError, UsageError
 
+from .allowlist import allow, revoke, writers
 
 
-@click.command()
+@click.group("evm")
+def evm() -> None:
+    """EVM chains: deploy the registry, run a local devnet, manage the writer allowlist."""
+
+
+@evm.command()
 @click.option("--chain", "chain", required=True, help="The [chains.NAME] table to deploy on (an EVM-family backend).")
 @click.option("--restricted", is_flag=True,
               help="Turn the writer allowlist on; fixed for good (always on for besu and quorum chains).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_context
-def deploy(ctx: click.Context, chain: str, restricted: bool, as_json: bool) -> None:
+def deploy(chain: str, restricted: bool, as_json: bool) -> None:
     """Deploy a TraceRegistry on an EVM-family chain and print the config line to paste."""
-    from bctrace.cli import open_tracer
-
     from .backend import EvmBackend
     from .deploy import deploy_registry
 
-    tracer = open_tracer(ctx)
+    tracer = get_tracer()
     backend = tracer.backend(chain)
     if not isinstance(backend, EvmBackend):
-        raise UsageError(f"chain {chain!r} uses backend {type(backend).name!r}; `bctrace deploy` is for backend \"evm\" and its family")
+        raise UsageError(f"chain {chain!r} uses backend {type(backend).name!r}; `bctrace evm deploy` is for backend \"evm\" and its family")
     restricted = restricted or backend.deploys_restricted
     done = deploy_registry(backend.client, restricted=restricted)
     if as_json:
@@ -50,19 +55,21 @@ def deploy(ctx: click.Context, chain: str, restricted: bool, as_json: bool) -> N
         click.echo(f"This replaces contract {backend.config.contract}; anchors made there stay there.")
     if restricted:
         click.echo(f"Writer allowlist on: only {backend.client.sender} (the owner) may anchor; "
-                   f"add writers with `bctrace allow --chain {chain} ADDRESS`.")
+                   f"add writers with `bctrace evm allow --chain {chain} ADDRESS`.")
     click.echo(f"Add this line to [chains.{chain}] in {tracer.config.describe_source()}:\n\n    {done.config_line()}\n")
 
 
-@click.command()
+@evm.command()
 @click.option("--chain-id", "chain_ids", type=click.IntRange(min=1), multiple=True,
               help="Start one anvil chain per --chain-id (default: one chain, id 31337).")
 @click.option("--free-gas", is_flag=True, help="Gas price and base fee 0, like a private network.")
-@click.option("--config", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("bctrace.toml"),
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("bctrace.toml"),
               show_default=True, help="Config file to write for the devnet.")
+@click.option("--config", "old_out", type=click.Path(dir_okay=False, path_type=Path), hidden=True)
 @click.option("--force", is_flag=True, help="Overwrite the config file if it exists.")
 @click.option("--no-local", is_flag=True, help="Anchor only on the devnet chains, not on the local ledger too.")
-def devnet(chain_ids: tuple[int, ...], free_gas: bool, out: Path, force: bool, no_local: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the chains as one JSON line once they are ready.")
+def devnet(chain_ids: tuple[int, ...], free_gas: bool, out: Path, old_out: Path | None, force: bool, no_local: bool, as_json: bool) -> None:
     """Start local anvil chains with the registry deployed, write a config for them, and keep
     them running until Ctrl-C (or SIGTERM), which stops them.
 
@@ -75,9 +82,14 @@ def devnet(chain_ids: tuple[int, ...], free_gas: bool, out: Path, force: bool, n
     from .config import EvmConfig
     from .deploy import deploy_registry
 
+    if old_out is not None:
+        from bctrace.api import deprecated
+
+        deprecated("'bctrace devnet --config FILE'", "'bctrace evm devnet --out FILE'")
+        out = old_out
     ids = list(dict.fromkeys(chain_ids or (31337,)))
     if out.exists() and not force:
-        raise UsageError(f"{out} exists; pass --force to overwrite it or --config to write another file")
+        raise UsageError(f"{out} exists; pass --force to overwrite it or --out to write another file")
     state = out.resolve().parent / ".bctrace" / "devnet"
     state.mkdir(parents=True, exist_ok=True)
     sender = to_checksum_address(os.urandom(20))
@@ -99,16 +111,17 @@ def devnet(chain_ids: tuple[int, ...], free_gas: bool, out: Path, force: bool, n
                 table["gas_price"] = 0
             done = deploy_registry(EvmClient(name, EvmConfig.model_validate(table)))
             chains[name] = {**table, "contract": done.address}
-            click.echo(f"chain {name}: {node.url} (pid {node.pid}), TraceRegistry at {done.address}")
+            click.echo(f"chain {name}: {node.url} (pid {node.pid}), TraceRegistry at {done.address}", err=as_json)
         out.write_text(_devnet_toml(chains, with_local=not no_local), encoding="utf-8")
-        (state / "devnet.json").write_text(
-            json.dumps({"config": str(out.resolve()), "nodes": [{"chain": n, "url": c["rpc_url"], "pid": node.pid}
-                                                               for (n, c), node in zip(chains.items(), nodes)]}, indent=2)
-        )
+        ready = {"config": str(out.resolve()), "nodes": [{"chain": n, "url": c["rpc_url"], "pid": node.pid}
+                                                        for (n, c), node in zip(chains.items(), nodes, strict=False)]}
+        (state / "devnet.json").write_text(json.dumps(ready, indent=2))
+        if as_json:
+            click.echo(json.dumps({**ready, "ready": True}))
         click.echo(f"\nWrote {out}. In another terminal:\n\n"
                    f"    bctrace --config {out} stamp README.md\n"
                    f"    bctrace --config {out} verify README.md\n\n"
-                   "devnet ready; press Ctrl-C to stop the chains (their anchors vanish with them).", )
+                   "devnet ready; press Ctrl-C to stop the chains (their anchors vanish with them).", err=as_json)
         while not stop["now"] and all(n.running() for n in nodes):
             time.sleep(0.2)
         dead = [n for n in nodes if not n.running()]
@@ -122,10 +135,10 @@ def devnet(chain_ids: tuple[int, ...], free_gas: bool, out: Path, force: bool, n
         for signum, handler in previous.items():
             signal.signal(signum, handler)
         if nodes:
-            click.echo(f"devnet stopped ({len(nodes)} chain{'s' if len(nodes) > 1 else ''})")
+            click.echo(f"devnet stopped ({len(nodes)} chain{'s' if len(nodes) > 1 else ''})", err=as_json)
 
 
-def _install_stop_handler() -> tuple[dict[str, bool], dict[int, Any]]:
+def _install_stop_handler() -> tuple[dict[str, bool], dict[signal.Signals, Any]]:
     """SIGTERM and SIGINT end the devnet's wait loop, so the finally block stops the nodes.
     Returns the flag and the handlers to restore afterwards."""
     flag = {"now": False}
@@ -156,3 +169,8 @@ def _devnet_toml(chains: dict[str, dict[str, Any]], *, with_local: bool) -> str:
         lines += [f"{k} = {json.dumps(v)}" for k, v in table.items()]
         lines.append("")
     return "\n".join(lines)
+
+
+evm.add_command(allow)
+evm.add_command(revoke)
+evm.add_command(writers)

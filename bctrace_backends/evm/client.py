@@ -27,8 +27,8 @@ from web3.exceptions import (
     Web3RPCError,
 )
 
-from bctrace.errors import AnchorFailed, ChainError, ChainMisconfigured, ChainUnreachable, NotPermitted
-from bctrace.hexutil import to_0x
+from bctrace.api import to_0x
+from bctrace.errors import AnchorFailed, ChainError, ChainMisconfigured, ChainUnreachable, NotPermitted, Reverted, one_line
 
 from . import artifact
 from .config import EvmConfig, redact_url
@@ -57,16 +57,6 @@ class TxQuote:
     @property
     def execution_fee(self) -> int:
         return self.gas * self.price
-
-
-class Reverted(AnchorFailed):
-    """The registry refused the call with one of its custom errors (``name``, decoded ``args``)."""
-
-    def __init__(self, chain: str, name: str, args: tuple[Any, ...]) -> None:
-        self.error_name = name
-        self.error_args = args
-        shown = ", ".join(to_0x(a) if isinstance(a, bytes) else str(a) for a in args)
-        super().__init__(chain, f"the registry refused the transaction: {name}({shown})")
 
 
 class EvmClient:
@@ -166,12 +156,12 @@ class EvmClient:
         if entry is None:
             return AnchorFailed(self.chain, f"the contract reverted with unknown error data {data[:74]}")
         types = [i["type"] for i in entry["inputs"]]
-        args = tuple(Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(types, abi_decode(types, raw[4:])))
+        args = tuple(Web3.to_checksum_address(v) if t == "address" else v for t, v in zip(types, abi_decode(types, raw[4:]), strict=False))
         if entry["name"] == "NotAllowed":
             return NotPermitted(
                 self.chain,
                 f"{args[0]} is not allowed to write to this restricted registry (not on its writer allowlist); the registry owner can run "
-                f"`bctrace allow --chain {self.chain} {args[0]}` (pending records stay in the outbox)",
+                f"`bctrace evm allow --chain {self.chain} {args[0]}` (pending records stay in the outbox)",
             )
         if entry["name"] == "NotOwner":
             return NotPermitted(self.chain, f"{args[0]} is not the owner of the registry, so it cannot change its writers (NotOwner)")
@@ -199,7 +189,7 @@ class EvmClient:
         ``optional``: return ``None`` when the call reverts or returns nothing (a function that an
         older version of a predeploy does not have) instead of raising.
         """
-        from bctrace.merkle import keccak256
+        from bctrace.api import keccak256
 
         types = [t for t in signature[signature.index("(") + 1 : -1].split(",") if t]
         data = keccak256(signature.encode())[:4] + abi_encode(types, list(args))
@@ -362,4 +352,4 @@ def _rpc_message(err: Web3RPCError) -> str:
 
 
 def _one_line(err: object) -> str:
-    return " ".join(str(err).split())[:300]
+    return one_line(err, 300)

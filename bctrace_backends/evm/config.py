@@ -18,8 +18,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from bctrace.backend import BackendConfig
-from bctrace.config import path_from_config
+from bctrace.api import BackendConfig, path_from_config
 
 
 @dataclass(frozen=True)
@@ -158,7 +157,7 @@ class EvmConfig(BackendConfig):
     def _env_reference(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is not None and not _ENV_REF.match(value):
             raise ValueError(
-                f"must be a reference like \"env:MY_{info.field_name.upper()}\" (secrets are never written in the config file)"
+                f"must be a reference like \"env:MY_{(info.field_name or 'secret').upper()}\" (secrets are never written in the config file)"
             )
         return value
 

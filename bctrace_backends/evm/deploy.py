@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bctrace.api import to_0x
 from bctrace.errors import AnchorFailed
-from bctrace.hexutil import to_0x
 
 from . import artifact
 from .client import EvmClient

@@ -1,16 +1,14 @@
 """``ipfs``: content store speaking the Kubo RPC API (Kubo, js-ipfs, hosted pinning services that
-expose it), and the ``bctrace fetch`` command that gets stamped content back and checks it."""
+expose it), and the ``bctrace ipfs fetch`` command that gets stamped content back and checks it."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bctrace.plugins import hookimpl
+from bctrace.api import hookimpl
 
 if TYPE_CHECKING:
-    import click
-
-    from bctrace.plugins import StoreRegistry
+    from bctrace.api import CommandRegistry, StoreRegistry
 
 
 @hookimpl
@@ -19,7 +17,6 @@ def bctrace_register_stores(registry: StoreRegistry) -> None:
 
 
 @hookimpl
-def bctrace_add_commands(cli: click.Group) -> None:
-    from .commands import fetch
-
-    cli.add_command(fetch)
+def bctrace_register_commands(registry: CommandRegistry) -> None:
+    registry.add("bctrace_backends.ipfs.commands:ipfs", name="ipfs")
+    registry.alias("fetch", "ipfs fetch")

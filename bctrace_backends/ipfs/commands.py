@@ -1,50 +1,46 @@
-"""``bctrace fetch BUNDLE --to DIR``: get stamped content back from a store and check it."""
+"""``bctrace ipfs fetch BUNDLE --to DIR``: get stamped content back from a store and check it."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-if TYPE_CHECKING:
-    from bctrace.bundle import ProofBundle
-    from bctrace.stores import ContentStore
+from bctrace.api import ContentStore, ProofBundle, UsageError, check_offline, emit_json, fetch_bundle, get_config, open_store
 
 
-@click.command()
+@click.group("ipfs")
+def ipfs() -> None:
+    """Content on IPFS: get the bytes of stamped files back, checked against their records."""
+
+
+@ipfs.command()
 @click.argument("bundle", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--to", "to", required=True, type=click.Path(file_okay=False, path_type=Path), help="Folder to write the content into.")
 @click.option("--store", "store_name", help="A [stores.NAME] of the config (default: the one the bundle names, or the only one).")
 @click.option("--api", help="Fetch from this IPFS RPC API URL instead of a configured store (no config needed).")
-@click.pass_context
-def fetch(ctx: click.Context, bundle: Path, to: Path, store_name: str | None, api: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def fetch(bundle: Path, to: Path, store_name: str | None, api: str | None, as_json: bool) -> None:
     """Fetch the content of a stamped file or folder by its CID and check it against the record.
 
     Bytes whose sha256 or size differ from the record are not kept; the command then fails with
     exit code 3 (the record is fine, the store is not). The bundle's own Merkle proof is checked
     offline first.
     """
-    from bctrace.bundle import ProofBundle
-    from bctrace.stores import fetch_bundle
-    from bctrace.verify import check_offline
-
     loaded = ProofBundle.read(bundle)
     check_offline(loaded, str(bundle))
-    config_path = (ctx.find_root().obj or {}).get("config_path")
-    with _store(loaded, store_name, api, config_path) as store:
+    with _store(loaded, store_name, api) as store:
         written = fetch_bundle(store, loaded, to, source=str(bundle))
+    if as_json:
+        emit_json({"store": store.store, "fetched": [str(p) for p in written]})
+        return
     for path in written:
         click.echo(f"fetched {path}")
     click.echo(f"{len(written)} file(s) fetched from store {store.store!r}, sha256 checked against {bundle.name}")
 
 
-def _store(bundle: ProofBundle, store_name: str | None, api: str | None, config_path: Path | None) -> ContentStore:
+def _store(bundle: ProofBundle, store_name: str | None, api: str | None) -> ContentStore:
     from pydantic import ValidationError
-
-    from bctrace.config import load_config
-    from bctrace.errors import UsageError
-    from bctrace.stores import open_store
 
     from .store import IpfsConfig, IpfsStore
 
@@ -55,7 +51,7 @@ def _store(bundle: ProofBundle, store_name: str | None, api: str | None, config_
             return IpfsStore("api", IpfsConfig(api=api))
         except ValidationError as err:
             raise UsageError(f"--api {api!r}: {err.errors()[0]['msg']}") from err
-    config = load_config(config_path)
+    config = get_config()
     if store_name is None:
         named = [s.get("store") for s in (bundle.record.get("body") or {}).get("stores", []) if isinstance(s, dict)]
         candidates = [n for n in named if n in config.stores] or list(config.stores)

@@ -18,6 +18,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from bctrace.errors import JsIpfsError
+
 _API_LINE = re.compile(r"(?:HTTP )?API listening on /ip4/127\.0\.0\.1/tcp/(\d+)/http")
 _READY = "Daemon is ready"
 
@@ -34,10 +36,6 @@ CONFIG = {
     "Bootstrap": [],
     "Discovery": {"MDNS": {"Enabled": False}, "webRTCStar": {"Enabled": False}},
 }
-
-
-class JsIpfsError(RuntimeError):
-    """The node could not be started (missing npm package, crash at start-up, no API line)."""
 
 
 def find_cli(start: Path | None = None) -> Path | None:

@@ -19,9 +19,8 @@ from typing import Any
 import httpx
 from pydantic import Field, field_validator
 
-from bctrace.cid import CidParams
-from bctrace.errors import ConfigError, StoreError
-from bctrace.stores import ContentStore, StoreConfig
+from bctrace.api import CidParams, ContentStore, StoreConfig
+from bctrace.errors import ConfigError, StoreError, one_line
 
 READ_SIZE = 1 << 20
 
@@ -144,4 +143,4 @@ def _message(response: httpx.Response) -> str:
     except ValueError:
         text = None
     text = text or response.reason_phrase or ""
-    return " ".join(str(text).split())[:200]
+    return one_line(text, 200)

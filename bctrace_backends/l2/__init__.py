@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bctrace.plugins import hookimpl
+from bctrace.api import hookimpl
 
 if TYPE_CHECKING:
-    from bctrace.plugins import BackendRegistry
+    from bctrace.api import BackendRegistry
 
 
 @hookimpl

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from bctrace.errors import ChainMisconfigured
-
 from bctrace_backends.evm.backend import AnchorFee, EvmBackend
 
 from .config import OptimismConfig, ScrollConfig

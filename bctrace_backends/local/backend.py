@@ -7,11 +7,8 @@ from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from bctrace.backend import BackendConfig, ChainBackend
-from bctrace.config import path_from_config
-from bctrace.bundle import AnchorReceipt
+from bctrace.api import AnchorReceipt, BackendConfig, ChainBackend, path_from_config, to_0x
 from bctrace.errors import ChainIdMismatch, ChainUnreachable
-from bctrace.hexutil import to_0x
 
 from .ledger import Block, Ledger, LedgerState
 

@@ -20,9 +20,8 @@ from typing import Any
 
 from filelock import FileLock
 
+from bctrace.api import canonical_bytes, to_0x
 from bctrace.errors import LedgerTampered
-from bctrace.hexutil import to_0x
-from bctrace.record import canonical_bytes
 
 LEDGER_FORMAT = "bctrace-local-v1"
 LEDGER_FILE = "ledger.jsonl"

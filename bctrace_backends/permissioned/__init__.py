@@ -3,32 +3,21 @@
 Same registry and anchoring as ``evm``, with the defaults such networks need: free gas (a
 ``gasPrice`` of 0 sent explicitly), proof-of-authority blocks (QBFT/IBFT seals make extraData
 longer than 32 bytes), zero confirmations (QBFT/IBFT blocks are final once sealed), and a
-registry deployed with its writer allowlist on. The ``allow`` / ``revoke-writer`` / ``writers``
-commands manage that allowlist on any EVM-family chain.
+registry deployed with its writer allowlist on. ``bctrace evm allow | revoke | writers``
+manage that allowlist on any EVM-family chain.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bctrace.plugins import hookimpl
+from bctrace.api import hookimpl
 
 if TYPE_CHECKING:
-    import click
-
-    from bctrace.plugins import BackendRegistry
+    from bctrace.api import BackendRegistry
 
 
 @hookimpl
 def bctrace_register_backends(registry: BackendRegistry) -> None:
     registry.add("besu", "bctrace_backends.permissioned.backend:BesuBackend", extra="evm")
     registry.add("quorum", "bctrace_backends.permissioned.backend:QuorumBackend", extra="evm")
-
-
-@hookimpl
-def bctrace_add_commands(cli: click.Group) -> None:
-    from .cli import allow, revoke_writer, writers
-
-    cli.add_command(allow)
-    cli.add_command(revoke_writer)
-    cli.add_command(writers)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bctrace.errors import ChainMisconfigured
-
 from bctrace_backends.evm.backend import EvmBackend
 
 from .config import BesuConfig, QuorumConfig

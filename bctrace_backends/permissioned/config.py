@@ -16,7 +16,7 @@ class PermissionedConfig(EvmConfig):
 
     presets: ClassVar[dict[str, Preset]] = {}
 
-    confirmations: int = Field(default=0, ge=0)  # type: ignore[assignment]
+    confirmations: int = Field(default=0, ge=0)
     """0: a QBFT/IBFT block is final once sealed (no forks). Raise it for Clique networks."""
     poa: bool | None = True
     """QBFT/IBFT/Clique seals make extraData longer than 32 bytes."""

@@ -136,7 +136,7 @@ class EvmChain:
 
     def backend(self, state_dir: Path, **overrides: Any) -> Any:
         """The backend this chain's table names (``evm``, ``optimism``, ``besu``...)."""
-        from bctrace.plugins.manager import backend_registry, get_plugin_manager
+        from bctrace._internal.plugin_manager import backend_registry, get_plugin_manager
 
         table = self.table(**overrides)
         cls = backend_registry(get_plugin_manager(autoload=False)).get(table["backend"])
@@ -146,7 +146,7 @@ class EvmChain:
         """A transaction from the signer calling ``signature`` (e.g. ``allow(address)``) at ``to``."""
         from eth_abi import encode
 
-        from bctrace.merkle import keccak256
+        from bctrace._internal.merkle import keccak256
         from bctrace_backends.evm.client import EvmClient
 
         types = [t for t in signature[signature.index("(") + 1 : -1].split(",") if t]

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from bctrace.bundle import ProofBundle
+from bctrace._internal.bundle import ProofBundle
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bctrace.cid import CidParams, cid_of_bytes
-from bctrace.hashing import hash_file, subject_for_path
+from bctrace._internal.cid import CidParams, cid_of_bytes
+from bctrace._internal.hashing import hash_file, subject_for_path
 
 from .conftest import node_cid, node_folder_cid
 

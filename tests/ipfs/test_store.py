@@ -16,12 +16,13 @@ import pytest
 from click.testing import CliRunner
 
 from bctrace import ProofBundle, Tracer
-from bctrace.cid import same_cid
-from bctrace.hashing import check_subject
-from bctrace.record import Subject
+from bctrace._internal.cid import same_cid
+from bctrace._internal.hashing import check_subject
+from bctrace._internal.record import Subject
 from bctrace.cli import main
 from bctrace.errors import ConfigError, StoreError
-from bctrace.stores import StoreContentMismatch, fetch_bundle, open_store
+from bctrace._internal.stores import fetch_bundle
+from bctrace.errors import StoreContentMismatch
 
 from .conftest import FakeNode, node_folder_cid
 
@@ -53,7 +54,7 @@ def test_50mb_round_trip_through_node(ipfs_api: str, make_tracer: Callable[..., 
     assert pins.status_code == 200 and same_cid(next(iter(pins.json()["Keys"])), subject["cid"])
 
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["--config", str(tmp_path / "bctrace.toml"), "fetch", str(data) + ".bctrace.json", "--to", str(out)])
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "bctrace.toml"), "ipfs", "fetch", str(data) + ".bctrace.json", "--to", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "data.bin").read_bytes() == data.read_bytes()
 
@@ -72,7 +73,7 @@ def test_folder_round_trip(ipfs_api: str, make_tracer: Callable[..., Tracer], tm
     by_path = httpx.post(f"{ipfs_api}/api/v0/cat", params={"arg": f"/ipfs/{root}/sub/a.bin"}, timeout=30)
     assert by_path.content == (folder / "sub" / "a.bin").read_bytes()  # the node holds the folder's DAG
     out = tmp_path / "out"
-    with open_store(tracer.config, "ipfs") as store:
+    with tracer.store("ipfs") as store:
         written = fetch_bundle(store, bundle, out)
     assert sorted(p.relative_to(out).as_posix() for p in written) == ["ds/b.txt", "ds/sub/a.bin"]
     assert (out / "ds" / "sub" / "a.bin").read_bytes() == (folder / "sub" / "a.bin").read_bytes()
@@ -96,7 +97,7 @@ def test_node_returning_other_bytes_is_detected(ipfs_api: str, make_tracer: Call
 
     liar = fake_node(lying)
     out = tmp_path / "out"
-    result = CliRunner().invoke(main, ["fetch", str(data) + ".bctrace.json", "--to", str(out), "--api", liar.url])
+    result = CliRunner().invoke(main, ["ipfs", "fetch", str(data) + ".bctrace.json", "--to", str(out), "--api", liar.url])
     assert result.exit_code == 3, result.output
     assert "returned other bytes for data.bin" in result.output
     assert not (out / "data.bin").exists() and not list(out.iterdir())
@@ -150,7 +151,7 @@ def test_timeout_and_auth_header_kept_secret(make_tracer: Callable[..., Tracer],
     assert tracer.outbox.pending_count() == 0
     assert node.requests[0][1]["Authorization"] == "Bearer s3cret-token"
     assert "s3cret" not in str(caught.value) and "s3cret" not in repr(tracer.config.stores["ipfs"])
-    with open_store(tracer.config, "ipfs") as store:
+    with tracer.store("ipfs") as store:
         assert "s3cret" not in repr(store)
 
 
@@ -166,7 +167,7 @@ def test_auth_env_missing_and_literal_secret_refused(make_tracer: Callable[..., 
 def test_git_archive_snapshot_stored(ipfs_api: str, make_tracer: Callable[..., Tracer], tmp_path: Path) -> None:
     import subprocess
 
-    from bctrace.gitstate import stamp_git
+    from bctrace._internal.gitstate import stamp_git
 
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -191,7 +192,7 @@ def test_fetch_without_store_is_a_usage_error(tmp_path: Path) -> None:
     with Tracer.from_config(config) as tracer:
         tracer.stamp(data, cid=True)
         tracer.flush()
-    result = CliRunner().invoke(main, ["--config", str(config), "fetch", str(data) + ".bctrace.json", "--to", str(tmp_path / "out")])
+    result = CliRunner().invoke(main, ["--config", str(config), "ipfs", "fetch", str(data) + ".bctrace.json", "--to", str(tmp_path / "out")])
     assert result.exit_code == 2 and "no content store is configured" in result.output
 
 
@@ -200,7 +201,7 @@ def test_pin_after_unpinned_add(ipfs_api: str, make_tracer: Callable[..., Tracer
     cid = tracer.stamp(random_file(tmp_path / "data.bin", 5000, seed=9), store="ipfs").record.subjects[0].cid
     listed = httpx.post(f"{ipfs_api}/api/v0/pin/ls", params={"arg": cid}, timeout=30)
     assert listed.status_code != 200 or not listed.json().get("Keys")
-    with open_store(tracer.config, "ipfs") as store:
+    with tracer.store("ipfs") as store:
         store.pin(cid)
     listed = httpx.post(f"{ipfs_api}/api/v0/pin/ls", params={"arg": cid}, timeout=30)
     assert listed.status_code == 200 and listed.json()["Keys"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bctrace.cid import (
+from bctrace._internal.cid import (
     CidParams,
     UnixFSBuilder,
     cid_from_str,
@@ -68,7 +68,7 @@ def test_params_round_trip_and_refusals() -> None:
 
 
 def test_folder_vectors_from_an_ipfs_node() -> None:
-    from bctrace.cid import folder_dag
+    from bctrace._internal.cid import folder_dag
 
     empty, blocks = folder_dag({})
     assert cid_to_str(empty.cid) == "bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354" and blocks == [empty]
@@ -79,7 +79,7 @@ def test_folder_vectors_from_an_ipfs_node() -> None:
 
 
 def test_directories_that_ipfs_would_shard_are_refused() -> None:
-    from bctrace.cid import folder_dag
+    from bctrace._internal.cid import folder_dag
 
     leaf = cid_from_str(cid_of_bytes(b"x"))
     with pytest.raises(ValueError, match="HAMT shard"):
@@ -87,7 +87,7 @@ def test_directories_that_ipfs_would_shard_are_refused() -> None:
 
 
 def test_multihash_of_any_cid_version() -> None:
-    from bctrace.cid import multihash_of
+    from bctrace._internal.cid import multihash_of
 
     v1 = cid_from_str("bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354")
     v0 = cid_from_str("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn")  # the same empty directory

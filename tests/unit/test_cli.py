@@ -91,6 +91,8 @@ def test_two_local_chains_policy_all_then_one_removed(project, cli):
         (None, ["stamp", "missing.txt"], "path missing.txt does not exist"),
         (None, ["verify", "--policy", "most", "x"], "policy 'most'"),
         (None, ["record", "--kind", "k", "--json", "{oops"], "--json is not valid JSON"),
+        (None, ["record", "--kind", "k", "--body", "{oops"], "--body is not valid JSON"),
+        (None, ["record", "--kind", "k", "--body", "[1]"], "--body must be a JSON object"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(project, cli, config, args, message):
@@ -100,7 +102,8 @@ def test_bad_input_is_one_line_and_exit_2(project, cli, config, args, message):
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert "Traceback" not in result.output
-    assert len(result.output.strip().splitlines()) == 1
+    lines = [line for line in result.output.strip().splitlines() if "is deprecated" not in line]
+    assert len(lines) == 1
 
 
 def test_bundle_that_is_not_json(project, cli):
@@ -113,7 +116,7 @@ def test_bundle_that_is_not_json(project, cli):
 
 
 def test_record_flush_show_bundle_status(project, cli):
-    rec = cli("record", "--kind", "donation", "--json", '{"amount": 25, "currency": "EUR"}', "--output-json")
+    rec = cli("record", "--kind", "donation", "--body", '{"amount": 25, "currency": "EUR"}', "--json")
     assert rec.exit_code == 0
     digest = json.loads(rec.stdout)["digest"]
     st = cli("status", "--json")
@@ -135,14 +138,14 @@ def test_stdin_text_and_trace_steps(project, cli):
     out = json.loads(r.stdout)
     assert out["stamped"][0]["bundle"].endswith(".bctrace.json")
     assert cli("verify", out["stamped"][0]["bundle"]).exit_code == 0
-    a = json.loads(cli("record", "--kind", "supply-step", "--json", '{"at":"farm"}', "--trace", "lot-1", "--output-json").stdout)
-    b = json.loads(cli("record", "--kind", "supply-step", "--json", '{"at":"port"}', "--trace", "lot-1", "--output-json", "--flush").stdout)
+    a = json.loads(cli("record", "--kind", "supply-step", "--body", '{"at":"farm"}', "--trace", "lot-1", "--json").stdout)
+    b = json.loads(cli("record", "--kind", "supply-step", "--body", '{"at":"port"}', "--trace", "lot-1", "--json", "--flush").stdout)
     assert (a["seq"], b["seq"]) == (0, 1)
     both = cli("verify", a["bundle"], b["bundle"])
     assert both.exit_code == 0
     only_second = cli("verify", b["bundle"])
     assert only_second.exit_code == 0  # a single step verifies on its own; the chain is checked when several are given
-    c = json.loads(cli("record", "--kind", "supply-step", "--json", '{"at":"shop"}', "--trace", "lot-1", "--output-json", "--flush").stdout)
+    c = json.loads(cli("record", "--kind", "supply-step", "--body", '{"at":"shop"}', "--trace", "lot-1", "--json", "--flush").stdout)
     gap = cli("verify", a["bundle"], c["bundle"])
     assert gap.exit_code == 1 and "trace lot-1: step 1 is missing" in gap.output
 
@@ -159,3 +162,20 @@ def test_chains_and_init(project, cli):
     cli("stamp", "a")
     (row,) = json.loads(cli("chains", "--json").stdout)["chains"]
     assert row["reachable"] is True and row["head"] == 1
+
+
+def test_record_0_1_spellings_keep_their_meaning_with_a_deprecation_line(project, cli):
+    """`record --json BODY` (0.1) still means the body, never the output flag; `--output-json`
+    still means JSON output; both say so on stderr. `--json` alone is the output flag."""
+    old = cli("record", "--kind", "note", "--json", '{"n": 1}', "--output-json")
+    assert old.exit_code == 0, old.output
+    assert json.loads(old.stdout)["digest"].startswith("0x")
+    assert "record --json BODY is deprecated" in old.stderr and "record --output-json is deprecated" in old.stderr
+    body_file = project / "body.json"
+    body_file.write_text('{"n": 2}')
+    at_file = cli("record", "--kind", "note", "--json", f"@{body_file}")
+    assert at_file.exit_code == 0 and at_file.stdout.startswith("recorded 0x")
+    new = cli("record", "--kind", "note", "--body-file", body_file, "--salt", "--json")
+    assert new.exit_code == 0 and new.stderr == "" and json.loads(new.stdout)["seq"] == 0
+    both = cli("record", "--kind", "note", "--body", "{}", "--body-file", body_file)
+    assert both.exit_code == 2 and "not both" in both.stderr

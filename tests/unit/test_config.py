@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bctrace.config import load_config
+from bctrace._internal.config import load_config
 from bctrace.errors import ConfigError
 from bctrace_backends.local.backend import LocalConfig
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from bctrace import Tracer
-from bctrace.config import load_config
+from bctrace._internal.config import load_config
 from bctrace.errors import UsageError
-from bctrace.gitstate import git_state, stamp_git, strip_credentials
+from bctrace._internal.gitstate import git_state, stamp_git, strip_credentials
 
 def git(repo: Path, *args: str) -> str:
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x",

@@ -12,10 +12,10 @@ from pathlib import Path
 import blake3
 import pytest
 
-from bctrace import hashing
-from bctrace.cid import CidParams, cid_of_bytes
+from bctrace._internal import hashing
+from bctrace._internal.cid import CidParams, cid_of_bytes
 from bctrace.errors import SubjectMismatch, UsageError
-from bctrace.hashing import _fill, check_subject, hash_file, progress_bar, subject_for_path
+from bctrace._internal.hashing import _fill, check_subject, hash_file, progress_bar, subject_for_path
 
 KIB = 1024
 

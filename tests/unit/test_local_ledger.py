@@ -7,7 +7,7 @@ import pytest
 from bctrace.errors import ChainIdMismatch, ChainUnreachable, LedgerTampered
 from bctrace.testing import ChainBackendTests, random_root
 from bctrace_backends.local.backend import LocalBackend, LocalConfig
-from bctrace_backends.mock import MockBackend, MockConfig
+from mock_chain import MockBackend, MockConfig
 
 
 def local(folder: Path, **kw) -> LocalBackend:

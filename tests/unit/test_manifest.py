@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from bctrace.errors import SubjectMismatch
-from bctrace.hashing import check_subject, subject_for_path
-from bctrace.manifest import build_manifest, diff
-from bctrace.record import canonical_bytes
+from bctrace._internal.hashing import check_subject, subject_for_path
+from bctrace._internal.manifest import build_manifest, diff
+from bctrace._internal.record import canonical_bytes
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from bctrace.merkle import MerkleTree, hash_pair, leaf_hash, root_from_proof, verify_proof
+from bctrace._internal.merkle import MerkleTree, hash_pair, leaf_hash, root_from_proof, verify_proof
 
 
 def digests(n):

@@ -17,7 +17,7 @@ CHILD = textwrap.dedent(
     import os, sys, json
     from pathlib import Path
     from bctrace import Tracer
-    import bctrace.outbox as ob, bctrace.bundle as bd
+    import bctrace._internal.outbox as ob, bctrace._internal.bundle as bd
     import bctrace_backends.local.backend as lb
 
     crash = sys.argv[1]

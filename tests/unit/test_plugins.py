@@ -1,16 +1,24 @@
-"""Plugin loading: a real third-party package pip-installed into this environment, selected by
-name from a config file; direct registration; autoload switch."""
+"""Plugin loading: the template plugin pip-installed and passing the conformance suite; installed
+plugins that are broken (fail to import, misspell a hook, take a core command's name) are one
+line naming them while everything else keeps working; every hook exercised by a throwaway
+plugin registered and unregistered; the autoload switch."""
 
+from __future__ import annotations
+
+import json
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
+import click
 import pytest
 
 from bctrace import Tracer
+from bctrace._internal.plugin_manager import backend_registry, reset_plugin_manager, store_registry
+from bctrace.api import BackendRegistry, CommandRegistry, StoreRegistry, hookimpl
 from bctrace.errors import ConfigError, PluginError
-from bctrace.plugins import hookimpl
-from bctrace.plugins.manager import BackendRegistry, backend_registry, get_plugin_manager
+from bctrace.testing import ChainBackendTests, registered_plugin
 
 SAMPLE = Path(__file__).resolve().parents[1] / "plugins" / "sample_notary"
 
@@ -22,8 +30,10 @@ def sample_plugin_installed():
     import importlib
 
     importlib.invalidate_caches()
+    reset_plugin_manager()  # the process's manager was built before the plugin was installed
     yield
     subprocess.run([*pip, "uninstall", "-y", "bctrace-sample-notary"], check=True, timeout=300)
+    reset_plugin_manager()
 
 
 def test_third_party_backend_selected_from_config(project, sample_plugin_installed, cli):
@@ -34,15 +44,28 @@ def test_third_party_backend_selected_from_config(project, sample_plugin_install
     assert cli("stamp", "a.txt").exit_code == 0
     result = cli("verify", "a.txt", "--policy", "all", "--json")
     assert result.exit_code == 0, result.output
-    import json
-
     chains = json.loads(result.stdout)["results"][0]["chains"]
     assert {c["chain"]: c["status"] for c in chains} == {"local": "verified", "notary": "verified"}
+    bundle = json.loads((project / "a.txt.bctrace.json").read_text())
+    assert [a.get("notary") for a in bundle["anchors"]] == [None, "notary.json"]  # backend proof data travels
+    # its namespaced command group gets the same tracer as every command
+    count = cli("notary", "count", "--json")
+    assert count.exit_code == 0 and json.loads(count.stdout) == {"chain": "notary", "anchors": 1}
     # remove the notary's state: policy all fails naming it, policy any still passes
     (project / "notary.json").unlink()
     failed = cli("verify", "a.txt", "--policy", "all")
     assert failed.exit_code == 3 and "notary: unreachable" in failed.output and "does not exist" in failed.output
     assert cli("verify", "a.txt", "--policy", "any").exit_code == 0
+
+
+class TestTemplatePluginConformance(ChainBackendTests):
+    """The template plugin, written only against bctrace.api, passes the shared conformance suite."""
+
+    @pytest.fixture
+    def backend(self, sample_plugin_installed, tmp_path):
+        from bctrace_sample_notary.plugin import NotaryBackend, NotaryConfig
+
+        return NotaryBackend("notary", NotaryConfig(file=tmp_path / "notary.json"), state_dir=tmp_path)
 
 
 def test_autoload_can_be_turned_off(project, sample_plugin_installed, monkeypatch):
@@ -52,24 +75,188 @@ def test_autoload_can_be_turned_off(project, sample_plugin_installed, monkeypatc
         Tracer.from_config()
 
 
-class _Twice:
+# -- installed plugins that are broken --------------------------------------------------------
+
+
+def install_fake_plugin(site: Path, name: str, source: str) -> None:
+    """A real installed distribution (a dist-info with an entry point), without pip."""
+    (site / f"{name}.py").write_text(textwrap.dedent(source))
+    info = site / f"{name}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(f"[bctrace]\n{name} = {name}\n")
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    folder = tmp_path / "site"
+    folder.mkdir()
+    monkeypatch.syspath_prepend(str(folder))
+    reset_plugin_manager()
+    yield folder
+    reset_plugin_manager()
+
+
+BROKEN = {
+    "import_fails": ("import not_a_module_anywhere\n", "plugin 'import_fails' (import_fails) failed to load: ModuleNotFoundError"),
+    "misspelt": (
+        """
+        from bctrace.api import hookimpl
+
+        @hookimpl
+        def bctrace_register_backend(registry):
+            pass
+        """,
+        "plugin 'misspelt' was not loaded: it implements unknown hook 'bctrace_register_backend' (did you mean 'bctrace_register_backends'?)",
+    ),
+    "old_api": (
+        """
+        from bctrace.api import hookimpl
+
+        @hookimpl
+        def bctrace_add_commands(cli):
+            pass
+        """,
+        "plugin 'old_api' was not loaded: it implements unknown hook 'bctrace_add_commands' (plugin API 1.0 replaced it with 'bctrace_register_commands'",
+    ),
+    "takes_verify": (
+        """
+        import click
+        from bctrace.api import hookimpl
+
+        @click.command("verify")
+        def verify():
+            "Not the real verify."
+
+        @hookimpl
+        def bctrace_register_commands(registry):
+            registry.add(verify)
+        """,
+        "plugin 'takes_verify' registers command 'verify', which bctrace's core already has; the plugin's command is not added",
+    ),
+    "hook_raises": (
+        """
+        from bctrace.api import hookimpl
+
+        @hookimpl
+        def bctrace_register_commands(registry):
+            raise RuntimeError("bug in the plugin")
+        """,
+        "plugin 'hook_raises' failed in bctrace_register_commands: RuntimeError: bug in the plugin",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_a_broken_installed_plugin_is_one_line_and_the_rest_works(name, site, project, cli):
+    source, line = BROKEN[name]
+    install_fake_plugin(site, name, source)
+    result = cli("stamp", "--json", "-", input="text")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["stamped"][0]["digest"].startswith("0x")
+    assert result.stderr.splitlines() == [f"warning: {line}"] or (
+        len(result.stderr.splitlines()) == 1 and result.stderr.startswith(f"warning: {line}")
+    ), result.stderr
+    helped = cli("--help")
+    assert helped.exit_code == 0 and "verify" in helped.stdout and "evm" in helped.stdout
+
+
+def test_two_plugins_claiming_one_group_name_both_named(site, project, cli):
+    group = """
+        import click
+        from bctrace.api import hookimpl
+
+        @click.group("tools")
+        def tools():
+            "Tools."
+
+        @tools.command()
+        def hello():
+            click.echo("hello from {name}")
+
+        @hookimpl
+        def bctrace_register_commands(registry):
+            registry.add(tools)
+        """
+    install_fake_plugin(site, "aaa_tools", group.replace("{name}", "aaa"))
+    install_fake_plugin(site, "bbb_tools", group.replace("{name}", "bbb"))
+    result = cli("tools", "hello")
+    assert result.exit_code == 0 and result.stdout == "hello from aaa\n"
+    assert result.stderr == ("warning: plugin 'bbb_tools' registers command 'tools', which plugin 'aaa_tools' already has; "
+                             "the plugin's command is not added\n")
+
+
+# -- every hook, with a throwaway plugin registered and unregistered ---------------------------
+
+
+class _Backends:
     @hookimpl
-    def bctrace_register_backends(self, registry):
-        from bctrace_backends.mock import MockBackend
+    def bctrace_register_backends(self, registry: BackendRegistry) -> None:
+        from mock_chain import MockBackend
 
-        registry.add("local", MockBackend)
+        registry.add("throwaway", MockBackend)
+        registry.add("local", MockBackend)  # taken by the built-in: refused, naming both
 
 
-def test_registered_plugin_is_used_then_unregistered():
-    pm = get_plugin_manager(autoload=False)
-    plugin = _Twice()
-    pm.register(plugin)
-    try:
-        with pytest.raises(PluginError, match="'local' is registered twice"):
-            backend_registry(pm)
-    finally:
-        pm.unregister(plugin)
-    assert "local" in backend_registry(pm)
+def test_hook_register_backends():
+    with registered_plugin(_Backends(), name="throwaway-backends"):
+        registry = backend_registry()
+        assert registry.get("throwaway").name == "mock"
+        assert registry.get("local").name == "local"  # the built-in keeps its name
+        assert registry.problems == ["plugin 'throwaway-backends' registers backend 'local', which plugin 'bctrace_backends.local' already registers"]
+    assert "throwaway" not in backend_registry()
+
+
+class _Stores:
+    @hookimpl
+    def bctrace_register_stores(self, registry: StoreRegistry) -> None:
+        registry.add("throwaway", "bctrace_backends.ipfs.store:IpfsStore", extra="ipfs")
+
+
+def test_hook_register_stores():
+    with registered_plugin(_Stores(), name="throwaway-stores"):
+        assert store_registry().get("throwaway").name == "ipfs"
+    assert "throwaway" not in store_registry()
+
+
+@click.group("throwaway")
+def _throwaway_group() -> None:
+    """A throwaway group."""
+
+
+@_throwaway_group.command("hi")
+def _hi() -> None:
+    from bctrace.api import get_config
+
+    click.echo(f"hi from {get_config().describe_source()}")
+
+
+class _Commands:
+    @hookimpl
+    def bctrace_register_commands(self, registry: CommandRegistry) -> None:
+        registry.add(_throwaway_group)
+        registry.alias("hi", "throwaway hi")
+
+
+def test_hook_register_commands(project, cli):
+    with registered_plugin(_Commands(), name="throwaway-commands"):
+        assert cli("throwaway", "hi").stdout == "hi from no config file (defaults: local ledger)\n"
+        old = cli("hi")
+        assert old.stdout.startswith("hi from") and "'bctrace hi' is deprecated" in old.stderr and "'bctrace throwaway hi'" in old.stderr
+    assert cli("throwaway", "hi").exit_code == 2  # gone with the plugin
+
+
+def test_misspelt_hook_in_a_registered_plugin_is_refused_naming_it():
+    class Misspelt:
+        @hookimpl
+        def bctrace_register_store(self, registry: StoreRegistry) -> None:
+            pass
+
+    with pytest.raises(PluginError, match=r"plugin 'typo' was not loaded: it implements unknown hook 'bctrace_register_store' \(did you mean 'bctrace_register_stores'\?\)"):
+        with registered_plugin(Misspelt(), name="typo"):
+            pass
+    with registered_plugin(_Stores(), name="typo"):  # the name is free again
+        pass
 
 
 def test_registry_names_known_backends():

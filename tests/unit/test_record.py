@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from bctrace.record import Record, Subject, canonical_bytes, digest_of_json
+from bctrace._internal.record import Record, Subject, canonical_bytes, digest_of_json
 
 FIXED = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=timezone.utc)
 

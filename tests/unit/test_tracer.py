@@ -15,7 +15,7 @@ from bctrace.errors import (
     TraceBroken,
     UsageError,
 )
-from bctrace_backends.mock import MockBackend
+from mock_chain import MockBackend
 
 
 @pytest.fixture(autouse=True)
@@ -145,7 +145,7 @@ def test_traces_are_hash_chained(project):
             t.verify_trace([bundles[0], bundles[2]])
         with pytest.raises(TraceBroken, match="step 0 is missing"):
             t.verify_trace(bundles[1:])
-        from bctrace.verify import verify_trace
+        from bctrace._internal.verify import verify_trace
 
         verify_trace(bundles[1:], from_start=False)  # a consecutive part of a trace is fine
         with pytest.raises(TraceBroken, match="step 1 is missing"):

@@ -15,7 +15,7 @@ from ...errors import UsageError
 from ..run import Run, current_run, start_run
 
 if TYPE_CHECKING:
-    from ...tracer import FlushResult, Tracer
+    from ..._internal.tracer import FlushResult, Tracer
 
 __all__ = ["BoundCallback", "RunBinding", "require_run"]
 
@@ -65,7 +65,7 @@ class RunBinding:
             return attach
         tracer = self._tracer
         if tracer is None:
-            from ...tracer import Tracer
+            from ..._internal.tracer import Tracer
 
             tracer = self._own_tracer = Tracer.from_config()
         kwargs = dict(self._run_kwargs)

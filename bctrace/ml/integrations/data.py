@@ -16,9 +16,9 @@ import hashlib
 import math
 from typing import TYPE_CHECKING, Any
 
+from ..._internal.hexutil import to_0x
+from ..._internal.record import canonical_bytes
 from ...errors import UsageError
-from ...hexutil import to_0x
-from ...record import canonical_bytes
 
 if TYPE_CHECKING:
     from ..run import Run
@@ -43,7 +43,7 @@ def hash_array(data: Any) -> dict[str, Any]:
         columns = [str(c) for c in data.columns]
         _frame(h, b"P", canonical_bytes({"columns": columns, "rows": len(data)}))
         nbytes = sum(_array(h, data.iloc[:, i].to_numpy()) for i in range(len(columns)))
-        info.update(shape=[len(data), len(columns)], dtypes={c: str(t) for c, t in zip(columns, data.dtypes)}, nbytes=nbytes)
+        info.update(shape=[len(data), len(columns)], dtypes={c: str(t) for c, t in zip(columns, data.dtypes, strict=False)}, nbytes=nbytes)
     else:
         arr = _as_numpy(data)
         info.update(shape=list(arr.shape), dtype=arr.dtype.str, nbytes=_array(h, arr))

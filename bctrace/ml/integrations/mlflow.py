@@ -34,14 +34,14 @@ from mlflow.entities import RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
-from ...errors import BundleError, StoreError, SubjectMismatch, UsageError
-from ...hashing import subject_for_path
-from ...record import Subject, canonical_bytes
+from ..._internal.hashing import subject_for_path
+from ..._internal.record import Subject, canonical_bytes
+from ...errors import BundleError, StoreError, SubjectMismatch, UsageError, one_line
 
 if TYPE_CHECKING:
-    from ...bundle import ProofBundle
-    from ...tracer import Recorded, Tracer
-    from ...verify import VerificationReport
+    from ..._internal.bundle import ProofBundle
+    from ..._internal.tracer import Recorded, Tracer
+    from ..._internal.verify import VerificationReport
 
 __all__ = ["KIND", "TAG_PREFIX", "MlflowAnchor", "anchor_run", "anchored_run", "run_record", "verify_run"]
 
@@ -133,7 +133,7 @@ def verify_run(
     :param bundle: the bundle (or its file); default: the latest one logged by :func:`anchor_run`
         (the run's ``bctrace.bundle`` tag).
     """
-    from ...bundle import ProofBundle
+    from ..._internal.bundle import ProofBundle
 
     client = client or MlflowClient(tracking_uri)
     if bundle is None:
@@ -237,7 +237,7 @@ def _tracer(tracer: Tracer | None) -> Iterator[Tracer]:
     if tracer is not None:
         yield tracer
         return
-    from ...tracer import Tracer
+    from ..._internal.tracer import Tracer
 
     with Tracer.from_config() as own:
         yield own
@@ -249,7 +249,7 @@ def _mlflow_errors(client: MlflowClient, run_id: str) -> Iterator[None]:
     try:
         yield
     except MlflowException as err:
-        message = " ".join(str(err.message).split())[:300]
+        message = one_line(err.message, 300)
         where = f"MLflow run {run_id} at {redact_uri(client.tracking_uri)}"
         if err.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
             raise UsageError(f"{where}: {message}") from err

@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
+from ..._internal.hookspecs import hookimpl
+from ..._internal.registry import CommandRegistry
 from ...errors import UsageError
-from ...plugins import hookimpl
 
 
 def _integration() -> Any:
@@ -31,14 +32,13 @@ def mlflow_group() -> None:
 @click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else MLflow's default).")
 @click.option("--no-bundle", is_flag=True, help="Do not log the proof bundle as a run artifact.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_context
-def anchor_cmd(ctx: click.Context, run_ids: tuple[str, ...], tracking_uri: str | None, no_bundle: bool, as_json: bool) -> None:
+def anchor_cmd(run_ids: tuple[str, ...], tracking_uri: str | None, no_bundle: bool, as_json: bool) -> None:
     """Record each MLflow run (params, metric history, tags, inputs, artifact hashes), anchor it,
     and tag the run with the anchor (bctrace.chain, bctrace.tx, bctrace.root...)."""
-    from ...cli import emit_json, open_tracer
+    from ...cli.context import emit_json, get_tracer
 
     integration = _integration()
-    tracer = open_tracer(ctx)
+    tracer = get_tracer()
     client = integration.MlflowClient(tracking_uri)
     done = [integration.anchor_run(run_id, tracer=tracer, client=client, log_bundle=not no_bundle) for run_id in run_ids]
     if as_json:
@@ -52,18 +52,21 @@ def anchor_cmd(ctx: click.Context, run_ids: tuple[str, ...], tracking_uri: str |
 @click.argument("run_id")
 @click.option("--tracking-uri", envvar="MLFLOW_TRACKING_URI", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI, else MLflow's default).")
 @click.option("--bundle", "bundle_path", type=click.Path(exists=True, dir_okay=False), help="Bundle file (default: the one logged on the run).")
-@click.pass_context
-def verify_cmd(ctx: click.Context, run_id: str, tracking_uri: str | None, bundle_path: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def verify_cmd(run_id: str, tracking_uri: str | None, bundle_path: str | None, as_json: bool) -> None:
     """Check the run's bundle on its chains and that the run still matches the anchored record;
     exit 1 naming what changed."""
-    from ...cli import open_tracer
+    from ...cli.context import emit_json, get_tracer
 
     integration = _integration()
-    report = integration.verify_run(run_id, tracer=open_tracer(ctx), client=integration.MlflowClient(tracking_uri), bundle=bundle_path)
+    report = integration.verify_run(run_id, tracer=get_tracer(), client=integration.MlflowClient(tracking_uri), bundle=bundle_path)
+    if as_json:
+        emit_json({"run_id": run_id, "verified": True, **report.to_dict()})
+        return
     chains = ", ".join(c.chain for c in report.chains if c.ok)
     click.echo(f"{run_id}  matches its anchored record; anchor confirmed on {chains}")
 
 
 @hookimpl
-def bctrace_add_commands(cli: click.Group) -> None:
-    cli.add_command(mlflow_group)
+def bctrace_register_commands(registry: CommandRegistry) -> None:
+    registry.add(mlflow_group)

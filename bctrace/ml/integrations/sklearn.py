@@ -23,7 +23,7 @@ from ._binding import RunBinding, require_run
 from .data import hash_array, log_array
 
 if TYPE_CHECKING:
-    from ...tracer import Tracer
+    from ..._internal.tracer import Tracer
     from ..run import Run
 
 __all__ = ["cv_splits", "estimator_params", "fit", "predict", "train_test_split"]
@@ -92,7 +92,7 @@ def fit(
         binding.close(err)
         raise
     binding.close()
-    return fitted  # type: ignore[no-any-return]
+    return fitted
 
 
 def predict(

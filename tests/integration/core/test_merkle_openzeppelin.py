@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bctrace.hexutil import to_0x
-from bctrace.merkle import MerkleTree
+from bctrace._internal.hexutil import to_0x
+from bctrace._internal.merkle import MerkleTree
 
 REPO = Path(__file__).resolve().parents[3]
 SCRIPT = Path(__file__).with_name("oz_merkle.js")

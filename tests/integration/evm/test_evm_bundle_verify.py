@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bctrace import Tracer
-from bctrace.hexutil import from_0x
+from bctrace._internal.hexutil import from_0x
 
 pytestmark = pytest.mark.integration
 

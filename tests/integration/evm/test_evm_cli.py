@@ -20,7 +20,7 @@ def test_deploy_prints_the_config_line_and_the_contract_works(anvil_factory, sig
     node.fund(signer.address)
     table = {"backend": "evm", "rpc_url": node.url, "chain_id": 10, "key": signer.ref, "poll_interval": 0.05}
     config = write_config({"op": table}, path=project / "bctrace.toml")
-    result = cli("--config", config, "deploy", "--chain", "op")
+    result = cli("--config", config, "evm", "deploy", "--chain", "op")
     assert result.exit_code == 0, result.output
     line = next(l.strip() for l in result.output.splitlines() if l.strip().startswith("contract = "))
     address = line.split('"')[1]
@@ -36,7 +36,7 @@ def test_deploy_prints_the_config_line_and_the_contract_works(anvil_factory, sig
 
 def test_deploy_on_a_non_evm_chain_is_a_usage_error(write_config, project, cli):
     config = write_config({"local": {"backend": "local"}}, path=project / "bctrace.toml")
-    result = cli("--config", config, "deploy", "--chain", "local")
+    result = cli("--config", config, "evm", "deploy", "--chain", "local")
     assert result.exit_code == 2
     assert "backend \"evm\"" in result.output + result.stderr
 
@@ -44,7 +44,7 @@ def test_deploy_on_a_non_evm_chain_is_a_usage_error(write_config, project, cli):
 def test_deploy_to_an_unreachable_node_is_exit_3(write_config, project, cli, signer):
     table = {"backend": "evm", "rpc_url": "http://127.0.0.1:9", "chain_id": 10, "key": signer.ref, "rpc_timeout": 2}
     config = write_config({"op": table}, path=project / "bctrace.toml")
-    result = cli("--config", config, "deploy", "--chain", "op")
+    result = cli("--config", config, "evm", "deploy", "--chain", "op")
     assert result.exit_code == 3
     assert "chain 'op'" in result.stderr and "Traceback" not in result.output + result.stderr
 
@@ -53,7 +53,7 @@ def test_deploy_to_an_unreachable_node_is_exit_3(write_config, project, cli, sig
 def test_devnet_starts_chains_writes_config_and_stops_them(anvil_binary, tmp_path):
     env = {**os.environ, "BCTRACE_ANVIL": str(anvil_binary), "BCTRACE_DISABLE_PLUGIN_AUTOLOAD": "1"}
     bctrace = [sys.executable, "-c", "from bctrace.cli import main; main()"]
-    proc = subprocess.Popen([*bctrace, "devnet", "--chain-id", "1", "--chain-id", "1337", "--free-gas"],
+    proc = subprocess.Popen([*bctrace, "evm", "devnet", "--chain-id", "1", "--chain-id", "1337", "--free-gas"],
                             cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         lines = []

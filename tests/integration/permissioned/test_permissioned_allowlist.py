@@ -1,6 +1,6 @@
 """The writer allowlist of a permissioned chain, end to end through the CLI: a non-allowed
 writer's anchor fails with a clear NotPermitted error, nothing leaves the outbox, and after
-`bctrace allow` the next flush anchors the same batch."""
+`bctrace evm allow` the next flush anchors the same batch."""
 
 from __future__ import annotations
 
@@ -39,20 +39,20 @@ def test_not_allowed_writer_fails_clearly_keeps_the_batch_and_anchors_after_allo
     assert refused.exit_code == 3
     message = refused.stderr.strip()
     assert "chain 'perm'" in message and address in message and "not allowed to write" in message
-    assert f"bctrace allow --chain perm {address}" in message
+    assert f"bctrace evm allow --chain perm {address}" in message
     assert "Traceback" not in refused.output + refused.stderr and len(message.splitlines()) == 1
 
     status = json.loads(cli("--config", config, "status", "--json").output)
     assert [(b["chains"], b["anchored_on"]) for b in status["open_batches"]] == [(["perm"], [])]
     root = status["open_batches"][0]["root"]
 
-    writers = json.loads(cli("--config", config, "writers", "--chain", "perm-admin", "--json").output)
+    writers = json.loads(cli("--config", config, "evm", "writers", "--chain", "perm-admin", "--json").output)
     assert writers["owner"] == chain.signer.address and writers["writers"] == [chain.signer.address]
 
-    allowed = cli("--config", config, "allow", "--chain", "perm-admin", address)
+    allowed = cli("--config", config, "evm", "allow", "--chain", "perm-admin", address)
     assert allowed.exit_code == 0, allowed.output + allowed.stderr
     assert f"{address} is now allowed to anchor on chain 'perm-admin'" in allowed.output
-    again = cli("--config", config, "allow", "--chain", "perm-admin", address)
+    again = cli("--config", config, "evm", "allow", "--chain", "perm-admin", address)
     assert "already allowed" in again.output and again.exit_code == 0
 
     flushed = cli("--config", config, "flush", "--json")
@@ -65,18 +65,18 @@ def test_not_allowed_writer_fails_clearly_keeps_the_batch_and_anchors_after_allo
     assert verified.exit_code == 0, verified.output
     assert json.loads(verified.output)["results"][0]["chains"][0]["status"] == "verified"
 
-    revoked = cli("--config", config, "revoke-writer", "--chain", "perm-admin", address)
+    revoked = cli("--config", config, "evm", "revoke", "--chain", "perm-admin", address)
     assert revoked.exit_code == 0 and "no longer allowed" in revoked.output
-    assert json.loads(cli("--config", config, "writers", "--chain", "perm-admin", "--json").output)["writers"] == [chain.signer.address]
+    assert json.loads(cli("--config", config, "evm", "writers", "--chain", "perm-admin", "--json").output)["writers"] == [chain.signer.address]
     (project / "b.txt").write_text("after revocation\n")
     assert cli("--config", config, "stamp", "b.txt").exit_code == 3
 
 
 def test_the_same_flow_through_the_tracer(permissioned_chain_factory, writer, tmp_path):
     from bctrace.errors import NotPermitted
-    from bctrace.tracer import Tracer
+    from bctrace._internal.tracer import Tracer
 
-    from bctrace_backends.permissioned.writers import set_writer
+    from bctrace_backends.evm.writers import set_writer
 
     chain = permissioned_chain_factory("quorum", name="q")
     address, ref = writer
@@ -98,7 +98,7 @@ def test_deploy_on_a_besu_chain_turns_the_allowlist_on(anvil_factory, signer, wr
     node = anvil_factory(1337, free_gas=True)
     table = {"backend": "besu", "rpc_url": node.url, "chain_id": 1337, "key": signer.ref, "poll_interval": 0.05}
     config = write_config({"perm": table}, path=project / "bctrace.toml")
-    result = cli("--config", config, "deploy", "--chain", "perm", "--json")
+    result = cli("--config", config, "evm", "deploy", "--chain", "perm", "--json")
     assert result.exit_code == 0, result.output + result.stderr
     done = json.loads(result.output)
     assert done["restricted"] is True
@@ -118,14 +118,14 @@ def test_allowlist_commands_refuse_what_cannot_work(evm_chain_factory, permissio
     config = write_config({"open": open_chain.table(), "perm-writer": perm.table(key=ref), "local": {"backend": "local"}},
                           path=project / "bctrace.toml")
 
-    on_open = cli("--config", config, "allow", "--chain", "open", address)
+    on_open = cli("--config", config, "evm", "allow", "--chain", "open", address)
     assert on_open.exit_code == 2 and "is open" in on_open.stderr and "--restricted" in on_open.stderr
 
-    not_owner = cli("--config", config, "allow", "--chain", "perm-writer", Account.create().address)
+    not_owner = cli("--config", config, "evm", "allow", "--chain", "perm-writer", Account.create().address)
     assert not_owner.exit_code == 3 and "not the owner" in not_owner.stderr and "chain 'perm-writer'" in not_owner.stderr
 
-    bad = cli("--config", config, "allow", "--chain", "perm-writer", "0x1234")
+    bad = cli("--config", config, "evm", "allow", "--chain", "perm-writer", "0x1234")
     assert bad.exit_code == 2 and "not an address" in bad.stderr
 
-    local = cli("--config", config, "writers", "--chain", "local")
+    local = cli("--config", config, "evm", "writers", "--chain", "local")
     assert local.exit_code == 2 and "no writer allowlist" in local.stderr

@@ -15,7 +15,7 @@ mlflow = pytest.importorskip("mlflow", reason="mlflow not installed")
 from mlflow.entities import Dataset, DatasetInput, InputTag
 from mlflow.tracking import MlflowClient
 
-from bctrace.bundle import ProofBundle
+from bctrace._internal.bundle import ProofBundle
 from bctrace.errors import SubjectMismatch, UsageError
 from bctrace.ml.integrations.mlflow import anchor_run, anchored_run, redact_uri, verify_run
 

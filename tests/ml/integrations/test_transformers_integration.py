@@ -13,7 +13,7 @@ pytest.importorskip("transformers", reason="transformers not installed")
 import torch
 from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
 
-from bctrace.hashing import subject_for_path
+from bctrace._internal.hashing import subject_for_path
 from bctrace.ml.integrations.transformers import BctraceCallback
 from bctrace.ml.model_hash import hash_model
 

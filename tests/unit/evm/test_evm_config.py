@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from bctrace.config import load_config
+from bctrace._internal.config import load_config
 from bctrace.errors import ConfigError
 from bctrace_backends.evm.config import PRESETS, EvmConfig, parse_wei, redact_url
 

@@ -25,8 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import OutboxError, UsageError
 from .bundle import AnchorReceipt
-from .errors import BctraceError, UsageError
 from .hexutil import to_0x
 from .merkle import MerkleTree
 
@@ -58,10 +58,6 @@ CREATE TABLE IF NOT EXISTS anchors(
     PRIMARY KEY(batch, chain)
 );
 """
-
-
-class OutboxError(BctraceError):
-    """The outbox database cannot be opened or used."""
 
 
 @dataclass(frozen=True)

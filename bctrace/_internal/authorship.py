@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from .errors import ConfigError, SignatureInvalid, UsageError
+from ..errors import ConfigError, SignatureInvalid, UsageError
 from .record import canonical_bytes
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""``bctrace allow``, ``bctrace revoke-writer``, ``bctrace writers``: the registry's allowlist."""
+"""``bctrace evm allow | revoke | writers``: the registry's writer allowlist."""
 
 from __future__ import annotations
 
@@ -10,24 +10,24 @@ import click
 from bctrace.errors import UsageError
 
 if TYPE_CHECKING:
-    from bctrace_backends.evm.backend import EvmBackend
+    from .backend import EvmBackend
 
 
-def _evm_backend(ctx: click.Context, chain: str) -> EvmBackend:
-    from bctrace.cli import open_tracer
+def _evm_backend(chain: str) -> EvmBackend:
+    from bctrace.api import get_tracer
 
-    from bctrace_backends.evm.backend import EvmBackend
+    from .backend import EvmBackend
 
-    backend = open_tracer(ctx).backend(chain)
+    backend = get_tracer().backend(chain)
     if not isinstance(backend, EvmBackend):
         raise UsageError(f"chain {chain!r} uses backend {type(backend).name!r}, which has no writer allowlist")
     return backend
 
 
-def _change(ctx: click.Context, chain: str, address: str, allowed: bool, as_json: bool) -> None:
+def _change(chain: str, address: str, allowed: bool, as_json: bool) -> None:
     from .writers import set_writer
 
-    done = set_writer(_evm_backend(ctx, chain), address, allowed)
+    done = set_writer(_evm_backend(chain), address, allowed)
     if as_json:
         click.echo(json.dumps(done.__dict__, indent=2))
         return
@@ -42,31 +42,28 @@ def _change(ctx: click.Context, chain: str, address: str, allowed: bool, as_json
 @click.option("--chain", required=True, help="The [chains.NAME] table of the restricted registry.")
 @click.argument("address")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_context
-def allow(ctx: click.Context, chain: str, address: str, as_json: bool) -> None:
+def allow(chain: str, address: str, as_json: bool) -> None:
     """Let ADDRESS anchor on a restricted registry (signed by the registry's owner)."""
-    _change(ctx, chain, address, True, as_json)
+    _change(chain, address, True, as_json)
 
 
-@click.command("revoke-writer")
+@click.command("revoke")
 @click.option("--chain", required=True, help="The [chains.NAME] table of the restricted registry.")
 @click.argument("address")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_context
-def revoke_writer(ctx: click.Context, chain: str, address: str, as_json: bool) -> None:
+def revoke(chain: str, address: str, as_json: bool) -> None:
     """Stop ADDRESS from anchoring on a restricted registry (its past anchors stay valid)."""
-    _change(ctx, chain, address, False, as_json)
+    _change(chain, address, False, as_json)
 
 
 @click.command()
 @click.option("--chain", required=True, help="The [chains.NAME] table of the restricted registry.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_context
-def writers(ctx: click.Context, chain: str, as_json: bool) -> None:
+def writers(chain: str, as_json: bool) -> None:
     """List the owner and the accounts allowed to anchor on a restricted registry."""
     from .writers import list_writers
 
-    info = list_writers(_evm_backend(ctx, chain))
+    info = list_writers(_evm_backend(chain))
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return

@@ -18,9 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo
 
+from ..errors import ConfigError, PluginError
 from .authorship import SignerConfig
 from .backend import BackendConfig
-from .errors import ConfigError, PluginError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -101,7 +101,7 @@ def load_config(
         from a fresh plugin manager when omitted.
     """
     if registry is None or store_registry is None:
-        from .plugins import manager
+        from . import plugin_manager as manager
 
         pm = manager.get_plugin_manager()
         registry = registry or manager.backend_registry(pm)

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import SubjectMismatch, UsageError
 from .cid import CidParams, UnixFSBuilder, cid_to_str
-from .errors import SubjectMismatch, UsageError
 from .hexutil import to_0x
 from .record import Subject
 

@@ -10,25 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
-from .authorship import check_signature
-from .backend import ChainBackend
-from .bundle import AnchorReceipt, ProofBundle
-from .errors import (
+from ..errors import (
     ChainError,
     DigestMismatch,
     PolicyNotMet,
+    PolicyUnreachable,
     ProofInvalid,
     TraceBroken,
     UsageError,
     VerificationError,
 )
+from .authorship import check_signature
+from .backend import ChainBackend
+from .bundle import AnchorReceipt, ProofBundle
 from .hexutil import to_0x
 from .merkle import root_from_proof
 from .record import digest_of_json
 
-Policy = Union[Literal["all", "any"], int]
+Policy = Literal["all", "any"] | int
 Status = Literal["verified", "missing", "mismatch", "tampered", "unreachable", "not-configured"]
 _CANNOT_CHECK = ("unreachable", "not-configured")
 
@@ -101,11 +102,9 @@ class VerificationReport:
         else:
             detail = "; ".join(f"{c.chain}: {c.status}" + (f" ({c.reason})" if c.reason else "") for c in failed)
         unreachable_only = bool(failed) and all(c.status in _CANNOT_CHECK for c in failed)
-        err = PolicyNotMet(
-            f"{self.source}: {self.verified_count} of {len(self.chains)} chains verified, policy {self.policy!r} needs {self.required}: {detail}",
-            unreachable_only=unreachable_only,
-        )
-        err.report = self  # type: ignore[attr-defined]
+        cls = PolicyUnreachable if unreachable_only else PolicyNotMet
+        err = cls(f"{self.source}: {self.verified_count} of {len(self.chains)} chains verified, policy {self.policy!r} needs {self.required}: {detail}")
+        err.report = self
         return err
 
     def to_dict(self) -> dict[str, Any]:

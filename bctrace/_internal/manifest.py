@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..errors import SubjectMismatch, UsageError
 from .cid import Block, CidParams, cid_from_str, cid_to_str, folder_dag
-from .errors import SubjectMismatch, UsageError
 from .hashing import cid_params_for, hash_files, progress_bar
 from .hexutil import to_0x
 from .record import Subject, canonical_bytes
@@ -120,7 +120,7 @@ def build_manifest(
     total = sum(f.stat().st_size for f in files)
     with progress_bar(total, root.name, progress) as on_progress:
         hashes = hash_files(files, cid=params, blake3=blake3, on_progress=on_progress)
-    by_path = {f.relative_to(root).as_posix(): h for f, h in zip(files, hashes)}
+    by_path = {f.relative_to(root).as_posix(): h for f, h in zip(files, hashes, strict=False)}
     for entry in entries:
         h = by_path.get(entry["path"])
         if h is None or "type" in entry:

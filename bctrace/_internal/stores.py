@@ -29,21 +29,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from ..errors import StoreContentMismatch, StoreError, UsageError
 from .cid import CidParams, cid_from_str, cid_to_str, multihash_of, normalize_cid, same_cid
-from .errors import ConfigError, StoreError, UsageError
 from .hexutil import to_0x
 from .record import Subject
 
 if TYPE_CHECKING:
-    import pluggy
-
     from .bundle import ProofBundle
-    from .config import Config
-    from .tracer import Tracer
-
-
-class StoreContentMismatch(StoreError):
-    """The store returned bytes other than the ones recorded (exit 3, like any store failure)."""
 
 
 class StoreConfig(BaseModel):
@@ -96,38 +88,24 @@ class ContentStore(ABC):
         return f"<{type(self).__name__} store={self.store!r}>"
 
 
-def open_store(config: Config, name: str, pm: pluggy.PluginManager | None = None) -> ContentStore:
-    """Build the store configured as ``[stores.NAME]``."""
-    from .plugins.manager import get_plugin_manager, store_registry
-
-    try:
-        cfg = config.stores[name]
-    except KeyError:
-        known = ", ".join(config.stores) or "none"
-        raise ConfigError(f"store {name!r} is not configured in {config.describe_source()} (configured: {known})") from None
-    cls = store_registry(pm or get_plugin_manager()).get(str(getattr(cfg, "backend")))
-    return cls(name, cfg)
-
-
-def put_subject(tracer: Tracer, store_name: str, path: str | os.PathLike[str], subject: Subject) -> Subject:
+def put_subject(store: ContentStore, path: str | os.PathLike[str], subject: Subject) -> Subject:
     """Upload a stamped file or folder and return its subject with the store-confirmed CID.
 
     A folder is stored as its UnixFS DAG (the CID ``ipfs add -r`` would give it): file by file,
     then its directory blocks, then pinned as a whole.
     """
     p = Path(path)
-    with open_store(tracer.config, store_name, tracer.pm) as store:
-        if p.is_dir():
-            return _put_folder(store, p, subject)
-        params = CidParams.from_dict(subject.cid_params) if subject.cid else CidParams()
-        local = subject.cid
-        if local is None:
-            from .hashing import hash_file
+    if p.is_dir():
+        return _put_folder(store, p, subject)
+    params = CidParams.from_dict(subject.cid_params) if subject.cid else CidParams()
+    local = subject.cid
+    if local is None:
+        from .hashing import hash_file
 
-            local = hash_file(p, cid=params).cid
-        assert local is not None
-        _put_checked(store, p, params, local)
-        return subject.model_copy(update={"cid": normalize_cid(local), "cid_params": params.to_dict()})
+        local = hash_file(p, cid=params).cid
+    assert local is not None
+    _put_checked(store, p, params, local)
+    return subject.model_copy(update={"cid": normalize_cid(local), "cid_params": params.to_dict()})
 
 
 def _put_checked(store: ContentStore, path: Path, params: CidParams, local: str) -> None:

@@ -1,6 +1,6 @@
 """Proof bundles (``*.bctrace.json``): everything needed to verify one record, self-contained.
 
-Format version 1 (DESIGN.md): ``{"bctrace": 1, "record": {...}, "digest": "0x...",
+Format version 1 (README, "Records, traces and proof bundles"): ``{"bctrace": 1, "record": {...}, "digest": "0x...",
 "merkle": {"format": "oz-standard-v1", "root": "0x...", "proof": ["0x..."]},
 "anchors": [{"chain", "chain_id", "backend", "contract", "tx", "block", "timestamp"}]}``.
 Only additive changes are allowed; readers ignore keys they do not know, so a newer writer's
@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import BundleError
+from ..errors import BundleError
 from .hexutil import Hex32, from_0x
 from .merkle import FORMAT
 

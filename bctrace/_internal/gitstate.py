@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from .errors import UsageError
+from ..errors import UsageError, one_line
 from .hashing import hash_files, subject_for_path
 from .hexutil import to_0x
 from .record import canonical_bytes
@@ -37,7 +37,7 @@ def _git(repo: Path, *args: str, check: bool = True) -> bytes | None:
         raise UsageError("git is not installed (needed by stamp --git)") from err
     if done.returncode != 0:
         if check:
-            message = " ".join(done.stderr.decode(errors="replace").split())
+            message = one_line(done.stderr.decode(errors="replace"))
             raise UsageError(f"{repo}: git {args[0]} failed: {message}")
         return None
     return done.stdout
@@ -75,10 +75,10 @@ def git_state(repo: Path) -> dict[str, Any]:
     )
     files = [top / p for p in untracked_paths]
     regular = [f for f in files if f.is_file() and not f.is_symlink()]
-    by_path = dict(zip(regular, hash_files(regular)))
+    by_path = dict(zip(regular, hash_files(regular), strict=False))
     untracked = [
         {"path": p, "size": by_path[f].size, "sha256": to_0x(by_path[f].sha256)} if f in by_path else {"path": p, "type": "other"}
-        for p, f in zip(untracked_paths, files)
+        for p, f in zip(untracked_paths, files, strict=False)
     ]
     remote = _text(top, "remote", "get-url", "origin")
     state: dict[str, Any] = {
@@ -115,13 +115,14 @@ def stamp_git(tracer: Tracer, repo: Path, *, store: str | None = None, archive: 
                 except FileNotFoundError as err:  # pragma: no cover - git ran above
                     raise UsageError("git is not installed") from err
             if done.returncode != 0:
-                raise UsageError(f"{top}: git archive failed: {' '.join(done.stderr.decode(errors='replace').split())}")
+                raise UsageError(f"{top}: git archive failed: {one_line(done.stderr.decode(errors='replace'))}")
             subject, _ = subject_for_path(tar, cid=store is not None)
             subject = subject.model_copy(update={"media_type": "application/x-tar"})
             if store is not None:
                 from .stores import put_subject
 
-                subject = put_subject(tracer, store, tar, subject)
+                with tracer.store(store) as opened:
+                    subject = put_subject(opened, tar, subject)
                 state["archive"] = {"store": store, "cid": subject.cid, "format": "git archive --format=tar"}
             subjects.append(subject)
     return tracer.record("git", {"git": state}, subjects=subjects, bundle_path=top.parent / (top.name + BUNDLE_SUFFIX))

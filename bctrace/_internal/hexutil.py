@@ -1,4 +1,4 @@
-"""Hashes are bytes inside bctrace and ``0x`` + lowercase hex outside (DESIGN.md, convention 4)."""
+"""Hashes are bytes inside bctrace and ``0x`` + lowercase hex outside (the README's design section)."""
 
 from __future__ import annotations
 

@@ -16,11 +16,11 @@ from typing import Any
 
 from eth_utils import is_address, to_checksum_address
 
+from bctrace.api import to_0x
 from bctrace.errors import UsageError
-from bctrace.hexutil import to_0x
 
-from bctrace_backends.evm import artifact
-from bctrace_backends.evm.backend import EvmBackend
+from . import artifact
+from .backend import EvmBackend
 
 
 @dataclass(frozen=True)

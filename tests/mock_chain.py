@@ -1,5 +1,6 @@
-"""``mock``: an in-memory chain for unit tests of the core. Not for real use: it forgets
-everything when the process ends. Anchors are shared by all instances with the same chain name
+"""``mock``: an in-memory chain for unit tests of the core, registered by the test suite
+(``tests/conftest.py``), never by bctrace itself. Not for real use: it forgets everything when
+the process ends. Anchors are shared by all instances with the same chain name
 in one process, so a test can build a second Tracer and still find them."""
 
 from __future__ import annotations
@@ -9,11 +10,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from bctrace.backend import BackendConfig, ChainBackend
-from bctrace.bundle import AnchorReceipt
-from bctrace.errors import AnchorFailed
-from bctrace.hexutil import to_0x
-from bctrace.plugins import BackendRegistry, hookimpl
+from bctrace.api import AnchorFailed, AnchorReceipt, BackendConfig, BackendRegistry, ChainBackend, hookimpl, to_0x
 
 
 class MockConfig(BackendConfig):

@@ -12,21 +12,20 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import pluggy
-
+from ..errors import ChainError, ChainsFailed, ConfigError, UsageError, one_line
 from .authorship import load_signer
 from .authorship import sign as sign_record
 from .backend import ChainBackend
 from .bundle import BUNDLE_SUFFIX, AnchorReceipt, MerkleProofInfo, ProofBundle, bundle_path_for
 from .config import Config, load_config
-from .errors import ChainError, ChainsFailed, ConfigError, UsageError
 from .hexutil import to_0x
-from .outbox import Outbox
-from .plugins.manager import backend_registry, get_plugin_manager, store_registry
 from .merkle import MerkleTree
+from .outbox import Outbox
+from .plugin_manager import BctracePluginManager, backend_registry, get_plugin_manager, store_registry
 from .record import Record, Subject, new_salt, parse_digest
+from .stores import ContentStore, StoreConfig
 from .verify import Policy, VerificationReport, verify_bundle, verify_trace
 
 __all__ = ["FlushResult", "Recorded", "Trace", "Tracer"]
@@ -74,7 +73,7 @@ class Tracer:
     Use as a context manager, or call :meth:`close`, to release the outbox and chain clients.
     """
 
-    def __init__(self, config: Config, *, plugin_manager: pluggy.PluginManager | None = None) -> None:
+    def __init__(self, config: Config, *, plugin_manager: BctracePluginManager | None = None) -> None:
         self.config = config
         self.pm = plugin_manager or get_plugin_manager()
         self._registry = backend_registry(self.pm)
@@ -108,6 +107,11 @@ class Tracer:
             cls = self._registry.get(cfg.backend)
             self._backends[chain] = cls(chain, cfg, state_dir=self.config.state_dir)
         return self._backends[chain]
+
+    def store(self, name: str) -> ContentStore:
+        """A new connection to the content store configured as ``[stores.NAME]`` (close it, or use
+        it as a context manager)."""
+        return open_store(self.config, name, self.pm)
 
     def backends(self, chains: Iterable[str] | None = None) -> dict[str, ChainBackend]:
         names = list(chains) if chains is not None else list(self.config.chains)
@@ -198,7 +202,7 @@ class Tracer:
                     rec = rec.model_copy(update={"signature": sign_record(signer, rec.to_json_dict())})
                 canonical = rec.canonical_bytes()
             except ValueError as err:
-                raise UsageError(f"record of kind {kind!r}: {_one_line(err)}") from None
+                raise UsageError(f"record of kind {kind!r}: {one_line(err)}") from None
             digest = hashlib.sha256(canonical).digest()
             target = Path(bundle_path) if bundle_path else None
             if target is None and bundle_dir is not None:
@@ -238,7 +242,8 @@ class Tracer:
         if store is not None:
             from .stores import put_subject
 
-            subject = put_subject(self, store, p, subject)
+            with self.store(store) as opened:
+                subject = put_subject(opened, p, subject)
             merged.setdefault("stores", []).append({"store": store, "cid": subject.cid})
         return self.record(
             kind or ("dataset" if p.is_dir() else "file"),
@@ -294,7 +299,7 @@ class Tracer:
                 self.outbox.add_anchor(batch.id, name, receipt)
                 stored[name] = receipt
             if failures:
-                raise failures[0] if len(failures) == 1 else ChainsFailed(failures)
+                raise ChainsFailed.of(failures)
             receipts = [stored[name] for name in batch.chains]
             tree = self.outbox.tree(batch.id)
             for rec in self.outbox.batch_records(batch.id, with_bundle_path_only=self.config.bundle_dir is None):
@@ -303,7 +308,7 @@ class Tracer:
                 result.bundles.append(bundle.write(target))
             self.outbox.finish_batch(batch.id)
             anchors = []
-            for name, receipt in zip(batch.chains, receipts):
+            for name, receipt in zip(batch.chains, receipts, strict=False):
                 entry = receipt.model_dump(exclude_none=True)
                 url = self.backend(name).tx_url(receipt)
                 if url:
@@ -386,7 +391,7 @@ class Tracer:
                     {"backend": kind, "rpc_url": url, "chain_id": chain_id, "contract": receipt.contract}
                 )
             except ValidationError as err:
-                raise UsageError(f"--rpc {chain_id}=…: {_one_line(err.errors()[0]['msg'])}") from None
+                raise UsageError(f"--rpc {chain_id}=…: {one_line(err.errors()[0]['msg'])}") from None
             out[name] = cls(name, cfg, state_dir=self.config.state_dir)
         return out
 
@@ -408,7 +413,7 @@ class Tracer:
         return ProofBundle.read(bp), str(bp), p
 
     def _check_stamped(self, bundle: ProofBundle, path: Path, source: str) -> None:
-        from .errors import BundleError
+        from ..errors import BundleError
         from .hashing import check_subject
         from .verify import check_offline
 
@@ -422,7 +427,7 @@ class Tracer:
 
     def run(self, name: str, **kwargs: Any) -> Any:
         """Record an ML training run as a trace; see :func:`bctrace.ml.run.start_run`."""
-        from .ml.run import start_run
+        from ..ml.run import start_run
 
         return start_run(self, name, **kwargs)
 
@@ -436,5 +441,12 @@ def _make_bundle(record_json: str, digest: bytes, root: bytes, tree: MerkleTree,
     )
 
 
-def _one_line(err: BaseException | str) -> str:
-    return " ".join(str(err).split())
+def open_store(config: Config, name: str, plugin_manager: BctracePluginManager | None = None) -> ContentStore:
+    """Build the store configured as ``[stores.NAME]``."""
+    try:
+        cfg = config.stores[name]
+    except KeyError:
+        known = ", ".join(config.stores) or "none"
+        raise ConfigError(f"store {name!r} is not configured in {config.describe_source()} (configured: {known})") from None
+    store_config = cast(StoreConfig, cfg)
+    return store_registry(plugin_manager).get(store_config.backend)(name, store_config)

@@ -1,0 +1,60 @@
+"""Hook specifications: the hooks a plugin may implement (plugin API 1.0).
+
+Every hook is prefixed ``bctrace_``, typed, and a *registrar*: it is handed a registry and adds
+names to it. Hooks hand over classes (or ``"module:Class"`` references), never live objects, and
+import heavy modules (web3, torch) inside the function, so that ``import bctrace`` stays light.
+Each hook is documented in the README, section "Writing a plugin"; a test fails when one is not.
+
+A third-party plugin is a module with ``@hookimpl`` functions, exposed through the entry point
+group ``bctrace`` in its package metadata::
+
+    [project.entry-points.bctrace]
+    mychain = "bctrace_mychain.plugin"
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .registry import BackendRegistry, CommandRegistry, StoreRegistry
+
+PROJECT = "bctrace"
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+RENAMED_HOOKS = {"bctrace_add_commands": "bctrace_register_commands"}
+"""Hooks of plugin API 0.x and what replaced them, for the error a stale plugin gets."""
+
+
+@hookspec
+def bctrace_register_backends(registry: BackendRegistry) -> None:
+    """Register chain backend classes.
+
+    :param registry: call ``registry.add("name", BackendClass)`` (or
+        ``registry.add("name", "pkg.module:BackendClass", extra="pip-extra")``) once per
+        backend; the name is what users write as ``backend = "name"`` in a ``[chains.X]`` table.
+    """
+
+
+@hookspec
+def bctrace_register_stores(registry: StoreRegistry) -> None:
+    """Register content store classes (IPFS and the like), separate from chains.
+
+    :param registry: call ``registry.add("name", StoreClass)``; the name is what users write as
+        ``backend = "name"`` in a ``[stores.X]`` table.
+    """
+
+
+@hookspec
+def bctrace_register_commands(registry: CommandRegistry) -> None:
+    """Add one namespaced command group to the ``bctrace`` command line.
+
+    :param registry: call ``registry.add(group)`` with a click group named after the plugin
+        (``bctrace mychain ...``), or ``registry.add("pkg.cli:group", name="mychain")`` to import
+        it only when used; ``registry.alias("old", "mychain new")`` keeps a deprecated top-level
+        spelling working. A name bctrace or another plugin already has is refused with one line
+        naming both, and the rest of the command line keeps working.
+    """

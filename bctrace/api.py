@@ -1,0 +1,72 @@
+"""The plugin API (version 1.0): the one module a bctrace plugin imports.
+
+Everything a backend, content store or command group needs is here; the rest of bctrace
+(``bctrace._internal``) may change in any release. The conformance test classes a plugin's own
+test suite subclasses are in :mod:`bctrace.testing` (kept apart so that this module never
+imports pytest). The template plugin is ``tests/plugins/sample_notary`` in the repository; the
+README's section "Writing a plugin" documents every hook.
+
+A plugin module::
+
+    from bctrace.api import BackendRegistry, hookimpl
+
+    @hookimpl
+    def bctrace_register_backends(registry: BackendRegistry) -> None:
+        registry.add("mychain", "bctrace_mychain.backend:MyChainBackend")
+"""
+
+from __future__ import annotations
+
+from ._internal.backend import BackendConfig, ChainBackend
+from ._internal.bundle import AnchorReceipt, ProofBundle
+from ._internal.cid import CidParams
+from ._internal.config import Config, path_from_config
+from ._internal.hexutil import Hex32, from_0x, to_0x
+from ._internal.hookspecs import hookimpl
+from ._internal.merkle import keccak256
+from ._internal.record import Record, Subject, canonical_bytes
+from ._internal.registry import BackendRegistry, CommandRegistry, Registry, StoreRegistry
+from ._internal.stores import ContentStore, StoreConfig, fetch_bundle
+from ._internal.tracer import Tracer, open_store
+from ._internal.verify import check_offline
+from .cli.context import deprecated, emit_json, get_config, get_tracer, pass_tracer
+from .errors import *  # noqa: F403 - every error class is part of the plugin API
+from .errors import __all__ as _errors
+
+API_VERSION = "1.0"
+"""The plugin API's version: additions keep 1.x; a removal or change of meaning makes 2.0."""
+
+__all__ = [
+    "API_VERSION",
+    "AnchorReceipt",
+    "BackendConfig",
+    "BackendRegistry",
+    "ChainBackend",
+    "CidParams",
+    "CommandRegistry",
+    "Config",
+    "ContentStore",
+    "Hex32",
+    "ProofBundle",
+    "Record",
+    "Registry",
+    "StoreConfig",
+    "StoreRegistry",
+    "Subject",
+    "Tracer",
+    "canonical_bytes",
+    "check_offline",
+    "deprecated",
+    "emit_json",
+    "fetch_bundle",
+    "from_0x",
+    "get_config",
+    "get_tracer",
+    "hookimpl",
+    "keccak256",
+    "open_store",
+    "pass_tracer",
+    "path_from_config",
+    "to_0x",
+    *_errors,
+]

@@ -1,0 +1,172 @@
+"""``bctrace stamp | record | flush | status``: make records and anchor them."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .._internal.hexutil import to_0x
+from ..errors import UsageError
+from .context import deprecated, emit_json, get_tracer
+
+JSON_OUTPUT = "Machine-readable output."
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--kind", help="Record kind (default: file, dataset for folders, text for stdin).")
+@click.option("--trace", "trace_id", help="Append to this trace instead of starting a new one.")
+@click.option("--store", help="Also upload the bytes to this [stores.NAME] content store (IPFS).")
+@click.option("--cid", is_flag=True, help="Also compute the IPFS CID (in the same read).")
+@click.option("--blake3", is_flag=True, help="Also compute BLAKE3 (in the same read).")
+@click.option("--git", "git_state", is_flag=True, help="PATH is a git repository: record its state (commit, tree, diff).")
+@click.option("--sign", is_flag=True, default=None, help="Sign with the [signer] key: proof of authorship (address + anchor time).")
+@click.option("--no-flush", is_flag=True, help="Only queue the records; anchor later with `bctrace flush`.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_OUTPUT)
+def stamp(paths: tuple[str, ...], kind: str | None, trace_id: str | None, store: str | None,
+          cid: bool, blake3: bool, git_state: bool, sign: bool | None, no_flush: bool, as_json: bool) -> None:
+    """Hash files, folders or stdin text (`-`) and anchor them; each gets PATH.bctrace.json."""
+    tracer = get_tracer()
+    for p in paths:
+        if p != "-" and not Path(p).exists():
+            raise UsageError(f"path {p} does not exist")
+    recorded = []
+    for p in paths:
+        if git_state:
+            from .._internal.gitstate import stamp_git
+
+            recorded.append(stamp_git(tracer, Path(p), store=store))
+        elif p == "-":
+            text = sys.stdin.read()
+            recorded.append(tracer.stamp_text(text, kind=kind or "text", trace=trace_id,
+                                              bundle_dir=tracer.config.state_dir / "bundles", sign=sign))
+        else:
+            recorded.append(tracer.stamp(p, kind=kind, trace=trace_id, store=store, cid=cid, blake3=blake3,
+                                         progress=not as_json and sys.stderr.isatty(), sign=sign))
+    result = None if no_flush else tracer.flush()
+    rows = [
+        {"path": p, "digest": r.digest_hex, "bundle": str(r.bundle_path) if r.bundle_path else None,
+         "subject": r.record.subjects[0].sha256 if r.record.subjects else None,
+         "signed_by": r.record.author if r.record.signature else None}
+        for p, r in zip(paths, recorded, strict=False)
+    ]
+    if as_json:
+        emit_json({"stamped": rows, "flush": result.batches if result else None})
+        return
+    for row in rows:
+        click.echo(f"{row['path']}: sha256 {row['subject']}  record {row['digest']}"
+                   + (f"  signed by {row['signed_by']}" if row["signed_by"] else ""))
+        if not no_flush:
+            click.echo(f"  bundle {row['bundle']}")
+    if result:
+        print_flush(result)
+    else:
+        click.echo("queued; run `bctrace flush` to anchor")
+
+
+@click.command()
+@click.option("--kind", required=True, help="Record kind: text, donation, supply-step, authorship, ...")
+@click.option("--body", help="The record body, a JSON object (default: {}).")
+@click.option("--body-file", type=click.Path(dir_okay=False, path_type=Path), help="Read the body (a JSON object) from this file.")
+@click.option("--json", "json_opt", is_flag=False, flag_value="", default=None, metavar="",
+              help="Machine-readable output. (Deprecated: `--json BODY` still means --body BODY for one release.)")
+@click.option("--output-json", "output_json", is_flag=True, hidden=True)
+@click.option("--trace", "trace_id", help="Append to this trace (hash-chained to its last step).")
+@click.option("--author", help="Who makes this record (an address, a name).")
+@click.option("--salt", is_flag=True, help="Add a random salt so a guessable body cannot be confirmed by guessing.")
+@click.option("--sign", is_flag=True, default=None, help="Sign with the [signer] key (the author becomes its address).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the bundle (default: STATE_DIR/bundles).")
+@click.option("--flush", "do_flush", is_flag=True, help="Anchor right away.")
+def record(kind: str, body: str | None, body_file: Path | None, json_opt: str | None, output_json: bool, trace_id: str | None,
+           author: str | None, salt: bool, sign: bool | None, out_dir: Path | None, do_flush: bool) -> None:
+    """Record one step (any JSON body); it is anchored by the next flush."""
+    as_json = output_json or json_opt == ""
+    if output_json:
+        deprecated("record --output-json", "record --json")
+    source = "--body"
+    if json_opt:  # the 0.1 spelling of the body: keeps its meaning, never read as the output flag
+        deprecated("record --json BODY", "record --body BODY (or --body-file FILE)")
+        if body is not None or body_file is not None:
+            raise UsageError("give the body once: --body, --body-file or (deprecated) --json BODY")
+        body, source = json_opt, "--json"
+    if body is not None and body_file is not None:
+        raise UsageError("give --body or --body-file, not both")
+    data = _parse_body(body, body_file, source)
+    tracer = get_tracer()
+    rec = tracer.record(kind, data, trace=trace_id, author=author, salt=salt, sign=sign,
+                        bundle_dir=out_dir or tracer.config.state_dir / "bundles")
+    result = tracer.flush() if do_flush else None
+    out = {"digest": rec.digest_hex, "trace": rec.record.trace, "seq": rec.record.seq, "bundle": str(rec.bundle_path),
+           "anchored": bool(result and result.records)}
+    if as_json:
+        emit_json(out)
+        return
+    click.echo(f"recorded {out['digest']} (trace {out['trace']} step {out['seq']})")
+    click.echo(f"  bundle {out['bundle']}" + ("" if do_flush else " (written on flush)"))
+    if result:
+        print_flush(result)
+
+
+def _parse_body(body: str | None, body_file: Path | None, source: str) -> dict[str, Any]:
+    text = body if body is not None else "{}"
+    if body is not None and body.startswith("@"):  # 0.1's `--json @FILE`
+        body_file = Path(body[1:])
+    if body_file is not None:
+        source = str(body_file)
+        try:
+            text = body_file.read_text(encoding="utf-8")
+        except OSError as err:
+            raise UsageError(f"body file {body_file} cannot be read: {err.strerror}") from err
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise UsageError(f"{source} is not valid JSON: {err.msg} at line {err.lineno} column {err.colno}") from err
+    if not isinstance(data, dict):
+        raise UsageError(f"{source} must be a JSON object, got {type(data).__name__}")
+    return data
+
+
+@click.command()
+@click.option("--chain", "chains", multiple=True, help="Anchor on these chains only (default: default_chains).")
+@click.option("--drop-chain", "drop", multiple=True, help="Stop waiting for this chain in unfinished batches (it is gone for good).")
+@click.option("--json", "as_json", is_flag=True, help=JSON_OUTPUT)
+def flush(chains: tuple[str, ...], drop: tuple[str, ...], as_json: bool) -> None:
+    """Anchor every pending record: one Merkle root, one anchor per chain."""
+    result = get_tracer().flush(list(chains) or None, drop_chains=drop)
+    if as_json:
+        emit_json({"batches": result.batches, "bundles": [str(b) for b in result.bundles]})
+    else:
+        print_flush(result)
+
+
+def print_flush(result: Any) -> None:
+    if not result.batches:
+        click.echo("nothing to anchor")
+        return
+    for batch in result.batches:
+        click.echo(f"anchored {batch['records']} record(s), root {batch['root']}")
+        for a in batch["anchors"]:
+            click.echo(f"  {a['chain']} (chain id {a['chain_id']}): block {a['block']} tx {a.get('url') or a['tx']}")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help=JSON_OUTPUT)
+def status(as_json: bool) -> None:
+    """Records waiting to be anchored, and batches waiting for a chain."""
+    tracer = get_tracer()
+    pending = tracer.outbox.pending_count()
+    open_batches = tracer.outbox.open_batches()
+    waiting: list[dict[str, Any]] = [{"batch": b.id, "root": to_0x(b.root), "chains": b.chains,
+                "anchored_on": sorted(tracer.outbox.anchors(b.id))} for b in open_batches]
+    if as_json:
+        emit_json({"config": tracer.config.describe_source(), "pending": pending, "open_batches": waiting})
+        return
+    click.echo(f"config: {tracer.config.describe_source()}")
+    click.echo(f"pending records: {pending}")
+    for w in waiting:
+        click.echo(f"batch {w['batch']} root {w['root']}: anchored on {', '.join(w['anchored_on']) or 'none'} of {', '.join(w['chains'])}")

@@ -1,0 +1,108 @@
+"""The ``bctrace`` root command: global options, the core commands, every plugin's namespaced
+group, deprecated spellings, and the one place where an error becomes one line and an exit code.
+
+Every failure a user can cause prints one line ``error: ...`` on stderr and exits with the
+documented code (0 ok, 1 not verified, 2 usage/config, 3 chain/network/store); no traceback
+unless ``--debug``. A plugin that fails to load is one ``warning:`` line; the rest works.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any
+
+import click
+
+from .._internal.registry import CORE, CommandRegistry, load_reference
+from ..errors import BctraceError, one_line
+from .anchoring import flush, record, stamp, status
+from .checking import bundle_cmd, show, verify
+from .context import deprecated
+from .project import chains, init
+
+CORE_COMMANDS: tuple[click.Command, ...] = (stamp, record, flush, status, verify, show, bundle_cmd, chains, init)
+
+
+def _commands(ctx: click.Context) -> CommandRegistry:
+    """The core commands and every plugin's group, collected once per invocation; the
+    problems of plugins that could not be loaded are printed once, one line each."""
+    root = ctx.find_root()
+    registry = root.meta.get("bctrace.commands")
+    if registry is None:
+        from .._internal.plugin_manager import command_registry, get_plugin_manager
+
+        core = CommandRegistry()
+        for command in CORE_COMMANDS:
+            core.add(command)
+        pm = get_plugin_manager()
+        registry = command_registry(pm, core=core)
+        for problem in [*pm.problems, *registry.problems]:
+            click.echo(f"warning: {problem}", err=True)
+        root.meta["bctrace.commands"] = registry
+    return registry
+
+
+class BctraceGroup(click.Group):
+    """Commands come from the command registry; every :class:`BctraceError` raised by any
+    subcommand becomes one line and its exit code."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(_commands(ctx).commands)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        registry = _commands(ctx)
+        if cmd_name in registry.aliases:
+            target = registry.aliases[cmd_name].split()
+            deprecated(f"'bctrace {cmd_name}'", f"'bctrace {' '.join(target)}'")
+            command = self.get_command(ctx, target[0])
+            for part in target[1:]:
+                if not isinstance(command, click.Group):
+                    return None
+                command = command.get_command(ctx, part)
+            return command
+        entry = registry.commands.get(cmd_name)
+        if isinstance(entry, str):
+            try:
+                entry = registry.commands[cmd_name] = load_reference(entry)
+            except Exception as err:  # a plugin's broken command module is one line
+                owner = registry.owner(cmd_name) or CORE
+                raise BctraceError(f"plugin {owner!r}: command {cmd_name!r} cannot be loaded: {type(err).__name__}: {one_line(err, 300)}") from err
+        return entry
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BctraceError as err:
+            click.echo(f"error: {err.one_line()}", err=True)
+            if (ctx.obj or {}).get("debug"):
+                click.echo("".join(traceback.format_exception(err)).rstrip(), err=True)
+            ctx.exit(err.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted; records already recorded stay in the outbox", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=BctraceGroup)
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar="BCTRACE_CONFIG",
+              help="Config file (default: bctrace.toml or [tool.bctrace] in pyproject.toml, searched upwards).")
+@click.option("-v", "--verbose", count=True, help="Log what bctrace does on stderr (-v: steps, -vv: details).")
+@click.option("--debug", is_flag=True, help="On an error, also print its cause chain (traceback).")
+@click.version_option(package_name="bctrace")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, verbose: int, debug: bool) -> None:
+    """Tamper-evident, chain-anchored records with portable proof bundles."""
+    ctx.obj = {"config_path": config_path, "debug": debug, "verbose": verbose}
+    if verbose:
+        _log_to_stderr(logging.INFO if verbose == 1 else logging.DEBUG)
+
+
+def _log_to_stderr(level: int) -> None:
+    """Operators' view (``-v``): bctrace's loggers to stderr. Secrets are never logged."""
+    logger = logging.getLogger("bctrace")
+    if not any(getattr(h, "_bctrace_cli", False) for h in logger.handlers):
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+        handler._bctrace_cli = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
+    logger.setLevel(level)

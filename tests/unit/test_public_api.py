@@ -1,0 +1,67 @@
+"""The public surface: what plugins and users may import, and a check that the built-in plugins
+(and the template plugin) use nothing else, so that they stay proof that the API suffices."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PUBLIC = {"bctrace", "bctrace.api", "bctrace.errors", "bctrace.testing"}
+
+
+def bctrace_imports(path: Path) -> list[tuple[int, str]]:
+    """Every ``bctrace...`` module a file imports (at any depth, also under TYPE_CHECKING)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        found += [(node.lineno, n) for n in names if n == "bctrace" or n.startswith("bctrace.")]
+    return found
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "bctrace_backends").rglob("*.py")), ids=lambda p: str(p.relative_to(REPO)))
+def test_builtin_plugins_import_only_the_public_modules(path):
+    internal = [f"line {line}: {name}" for line, name in bctrace_imports(path) if name not in PUBLIC]
+    assert not internal, f"{path.relative_to(REPO)} imports bctrace internals: {internal} (use bctrace.api)"
+
+
+def test_the_template_plugin_imports_only_bctrace_api():
+    plugin = REPO / "tests" / "plugins" / "sample_notary" / "bctrace_sample_notary"
+    for path in plugin.rglob("*.py"):
+        assert {name for _, name in bctrace_imports(path)} <= {"bctrace.api"}, path
+
+
+def test_the_check_catches_an_internal_import(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from bctrace._internal.tracer import Tracer\n")
+    assert bctrace_imports(bad) == [(3, "bctrace._internal.tracer")]
+
+
+@pytest.mark.parametrize("module", sorted(PUBLIC))
+def test_public_modules_declare_and_export_all(module):
+    mod = importlib.import_module(module)
+    assert mod.__all__, module
+    for name in mod.__all__:
+        assert hasattr(mod, name), f"{module}.__all__ names {name}, which it does not define"
+
+
+def test_version_is_written_once():
+    import bctrace
+
+    pyproject = (REPO / "pyproject.toml").read_text()
+    assert 'dynamic = ["version"]' in pyproject and 'attr = "bctrace.__version__"' in pyproject
+    assert "\nversion =" not in pyproject.split("[project]")[1].split("\n[")[0]
+    assert bctrace.__version__.count(".") == 2
+
+
+def test_py_typed_ships():
+    assert (REPO / "bctrace" / "py.typed").is_file()
+    assert 'bctrace = ["py.typed"]' in (REPO / "pyproject.toml").read_text()
