@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bctrace.bundle import ProofBundle
+from bctrace.api import ProofBundle
 
 SCRIPTS = Path(__file__).resolve().parent / "nondeterministic"
 
