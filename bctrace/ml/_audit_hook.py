@@ -27,6 +27,7 @@ import json
 import os
 import random
 import sys
+from typing import Any
 
 _CONFIG = json.loads(os.environ.get("BCTRACE_AUDIT") or "{}")
 _SEED = int(_CONFIG.get("seed", 0))
@@ -98,7 +99,7 @@ _finder = _Finder()
 sys.meta_path.insert(0, _finder)
 
 
-def _after_import(name: str):
+def _after_import(name: str) -> Any:
     def register(fn):
         if name in sys.modules:
             fn(sys.modules[name])
@@ -132,7 +133,7 @@ random.seed = _random_seed
 
 
 @_after_import("numpy.random")
-def _numpy(npr) -> None:
+def _numpy(npr: Any) -> None:
     _snapshots["numpy"] = _numpy_state(npr)
     real_seed, real_default_rng = npr.seed, npr.default_rng
 
@@ -167,7 +168,7 @@ def _numpy_state(npr):
 
 
 @_after_import("sklearn.utils.validation")
-def _sklearn(validation) -> None:
+def _sklearn(validation: Any) -> None:
     real = validation.check_random_state
     private: list = []
 
@@ -196,7 +197,7 @@ def _sklearn(validation) -> None:
 
 
 @_after_import("torch")
-def _torch(torch) -> None:
+def _torch(torch: Any) -> None:
     if "torch" in _PINS:
         torch.manual_seed(_SEED)
         _used["pins_applied"].append("torch")
@@ -223,7 +224,7 @@ def _torch(torch) -> None:
 
 
 @_after_import("torch.utils.data.dataloader")
-def _dataloader(dataloader) -> None:
+def _dataloader(dataloader: Any) -> None:
     cls = dataloader.DataLoader
     real_init = cls.__init__
 
@@ -244,7 +245,7 @@ def _dataloader(dataloader) -> None:
         _used["pins_applied"].append("dataloader-workers")
 
 
-def _seeded_worker(user_init, worker_id: int) -> None:
+def _seeded_worker(user_init: Any, worker_id: int) -> None:
     """After the script's own ``worker_init_fn``: seed ``random``, NumPy and torch in the worker
     from the worker's torch seed (the DataLoader derives it from its seeded generator)."""
     if user_init is not None:
@@ -290,7 +291,7 @@ def _reorder(path, items, key):
 def _call_site():
     """``file:line: source`` of the first caller outside the Python installation and bctrace, or
     None when the listing comes from the import machinery."""
-    frame = sys._getframe(3)
+    frame: Any = sys._getframe(3)
     while frame is not None:
         filename = frame.f_code.co_filename
         if any(mark in filename for mark in _LIBRARY_CALLERS):
@@ -364,7 +365,7 @@ def _native_pools() -> list:
     return sorted(found)
 
 
-def _threads_above_one(torch) -> bool:
+def _threads_above_one(torch: Any) -> bool:
     """Whether any thread pool runs more than one thread now (False: the script pinned them,
     or the machine has one core). Without threadpoolctl, assume it does when a pool is loaded."""
     if torch is not None and torch.get_num_threads() > 1:

@@ -334,6 +334,8 @@ def _record(tracer: Tracer, runner: _Runner, result: AuditResult, flush: bool) -
 
     run = runner.run
     result.bundle_path = run.bundle_dir / f"audit{BUNDLE_SUFFIX}"
-    result.recorded = tracer.record(KIND, result.as_json(), trace=tracer.trace().id, bundle_path=result.bundle_path)
+    from .run import _jsonable
+
+    result.recorded = tracer.record(KIND, _jsonable(result.as_json()), trace=tracer.trace().id, bundle_path=result.bundle_path)
     if flush:
         tracer.flush()

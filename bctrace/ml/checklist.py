@@ -143,14 +143,16 @@ def build_checklist(run: Mapping[str, Any]) -> dict[str, Any]:
     measured = _measured(data)
     for key in REQUIRED_DECLARATIONS:
         value = declared.get(key)
-        item = {"id": f"declared.{key}", "title": DECLARATION_KEYS[key], "source": "declared", "status": "ok" if value not in (None, "") else "undeclared", "value": value}
-        items.append(measured.get(item["id"], item))
+        item_id = f"declared.{key}"
+        item = {"id": item_id, "title": DECLARATION_KEYS[key], "source": "declared", "status": "ok" if value not in (None, "") else "undeclared", "value": value}
+        items.append(measured.get(item_id, item))
     leakage = declared.get("leakage") or {}
     for key, title in LEAKAGE_ITEMS.items():
         state = leakage.get(key)
         status = "ok" if state in ("checked", "not-applicable") else (state or "undeclared")
-        item = {"id": f"leakage.{key}", "title": title, "source": "declared", "status": status, "value": state}
-        items.append(measured.get(item["id"], item))
+        item_id = f"leakage.{key}"
+        item = {"id": item_id, "title": title, "source": "declared", "status": status, "value": state}
+        items.append(measured.get(item_id, item))
     items += [measured[k] for k in ("data.labels", "declared.hyperparameter_search") if k in measured]
     applicable = [i for i in items if i["status"] != "n/a"]
     satisfied = sum(1 for i in applicable if i["status"] == "ok")

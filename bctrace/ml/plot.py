@@ -35,10 +35,10 @@ def plot_metrics(runs: list[tuple[str, list[dict[str, Any]]]], path: Path) -> Pa
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(len(names), 1, figsize=(7, 2.6 * len(names)), squeeze=False)
-    for ax, name in zip(axes[:, 0], names):
+    for ax, name in zip(axes[:, 0], names, strict=True):
         for i, (label, s) in enumerate(drawn):
             if name in s:
-                steps, values = zip(*s[name])
+                steps, values = zip(*s[name], strict=True)
                 ax.plot(steps, values, label=label, linestyle="-" if i == 0 else "--", marker="o" if len(steps) < 30 else None, markersize=3)
         ax.set_title(name)
         ax.set_xlabel("step")

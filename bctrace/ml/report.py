@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pathlib import Path
+from typing import Any
 
 from .._internal.bundle import BUNDLE_SUFFIX, ProofBundle
 from ..errors import BctraceError

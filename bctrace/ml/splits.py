@@ -60,7 +60,7 @@ def _label_stats(values: Any) -> dict[str, Any]:
     if len(uniques) > _MAX_CLASSES and np.issubdtype(values.dtype, np.number):
         return {"target": {"mean": float(values.mean()), "std": float(values.std()), "min": float(values.min()), "max": float(values.max())}}
     total = int(counts.sum()) or 1
-    labels = {_label(u): int(c) for u, c in zip(uniques, counts)}
+    labels = {_label(u): int(c) for u, c in zip(uniques, counts, strict=True)}
     balance = {k: round(v / total, 6) for k, v in labels.items()}
     return {"labels": labels, "balance": balance, "imbalance": round(max(counts) / min(counts), 6) if len(counts) else None}
 

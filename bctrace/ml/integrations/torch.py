@@ -54,7 +54,7 @@ def random_split(dataset: Any, lengths: Any, generator: torch.Generator | None =
         names = tuple(f"split-{i}" for i in range(len(subsets)))
     X, y = _features_and_labels(dataset)
     params = {"lengths": list(lengths), "seeded_generator": generator is not None}
-    observe("splits", split_summary({n: s.indices for n, s in zip(names, subsets)}, method="torch.utils.data.random_split", params=params, X=X, y=y))
+    observe("splits", split_summary({n: s.indices for n, s in zip(names, subsets, strict=False)}, method="torch.utils.data.random_split", params=params, X=X, y=y))
     return subsets
 
 
