@@ -55,6 +55,7 @@ def main() -> None:
     optimiser = torch.optim.Adam(model.parameters(), lr=args.lr)
     loss_fn = nn.CrossEntropyLoss()
     generator = torch.Generator().manual_seed(args.seed)
+    epoch_loss = []
     for _ in range(args.epochs):
         order = torch.randperm(len(x_train), generator=generator)
         for batch in order.split(48):
@@ -62,6 +63,7 @@ def main() -> None:
             loss = loss_fn(model(x_train[batch]), y_train[batch])
             loss.backward()
             optimiser.step()
+        epoch_loss.append(loss.item())  # a list in metrics.json: one value per step (epoch)
 
     model.eval()
     with torch.no_grad():
@@ -70,6 +72,7 @@ def main() -> None:
             "train_loss": float(loss_fn(model(x_train), y_train)),
             "test_loss": float(loss_fn(test_logits, y_test)),
             "test_accuracy": float((test_logits.argmax(1) == y_test).float().mean()),
+            "epoch_loss": epoch_loss,
         }
     torch.save(model.state_dict(), args.model_out)
     args.metrics_out.write_text(json.dumps(metrics, indent=2) + "\n")

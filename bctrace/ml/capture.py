@@ -8,6 +8,7 @@ thread pools only from the libraries already loaded (threadpoolctl inspects, it 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import re
@@ -194,7 +195,7 @@ def capture_environment(root: str | os.PathLike[str] | None = None) -> dict[str,
     """Interpreter, OS, libc, every installed distribution, lockfiles, container, the
     environment variables in :data:`ENV_VARS`, hardware, and (from :func:`capture_runtime`)
     thread pools and torch/CUDA facts of what is loaded now."""
-    packages = _distributions()
+    packages, direct = _distributions()
     return {
         "python": {
             "version": platform.python_version(),
@@ -205,6 +206,7 @@ def capture_environment(root: str | os.PathLike[str] | None = None) -> dict[str,
         "os": {"system": platform.system(), "release": platform.release(), "version": platform.version(), "machine": platform.machine()},
         "libc": _libc(),
         "packages": packages,
+        "packages_direct": direct,
         "packages_sha256": to_0x(hashlib.sha256("\n".join(f"{k}=={v}" for k, v in packages.items()).encode()).digest()),
         "lockfiles": _lockfiles(Path(root) if root is not None else Path.cwd()),
         "container": _container(),
@@ -219,14 +221,18 @@ def capture_runtime() -> dict[str, Any]:
     return {"threadpools": _threadpools(), "torch": _torch_info()}
 
 
-def _distributions() -> dict[str, str]:
+def _distributions() -> tuple[dict[str, str], dict[str, str]]:
     """Every installed distribution and its version, the first on ``sys.path`` winning (as for
     ``importlib.metadata``). Names and versions come from the ``*.dist-info`` folder names, which
     the wheel spec fixes as ``{name}-{version}``; parsing every METADATA file instead costs ten
-    times as much. Folders whose name lacks a version are read through ``importlib.metadata``."""
+    times as much. Folders whose name lacks a version are read through ``importlib.metadata``.
+
+    Also returns where distributions not installed from an index came from (PEP 610
+    ``direct_url.json``: an editable folder, a local file, a VCS commit)."""
     from importlib import metadata
 
     found: dict[str, str] = {}
+    direct: dict[str, str] = {}
     for entry in sys.path:
         try:
             names = sorted(os.listdir(entry or "."))
@@ -240,9 +246,28 @@ def _distributions() -> dict[str, str]:
             if not version:
                 meta = metadata.PathDistribution(Path(entry or ".") / folder)
                 name, version = meta.metadata["Name"] or "", meta.version or ""
-            if name:
-                found.setdefault(re.sub(r"[-_.]+", "-", name).lower(), version)
-    return dict(sorted(found.items()))
+            key = re.sub(r"[-_.]+", "-", name).lower()
+            if name and key not in found:
+                found[key] = version
+                origin = _direct_url(Path(entry or ".") / folder / "direct_url.json")
+                if origin:
+                    direct[key] = origin
+    return dict(sorted(found.items())), direct
+
+
+def _direct_url(path: Path) -> str | None:
+    """Where a distribution came from when not from an index (PEP 610), without credentials."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    url = strip_credentials(str(data.get("url", "")))
+    if (data.get("dir_info") or {}).get("editable"):
+        return f"an editable folder ({url})"
+    vcs = data.get("vcs_info")
+    if vcs:
+        return f"{vcs.get('vcs')}+{url}@{vcs.get('commit_id')}"
+    return url or None
 
 
 def _libc() -> dict[str, str | None]:

@@ -104,6 +104,35 @@ def _auto_items() -> list[tuple[str, str, Callable[[dict[str, Any]], str]]]:
     ]
 
 
+def _measured(run: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Items the integrations measured (splits, labels, duplicates, searches): they replace the
+    declared item of the same id, with source ``measured``; found leakage is ``failed``."""
+    out: dict[str, dict[str, Any]] = {}
+    splits = run.get("splits") or []
+    if splits:
+        methods = "; ".join(f"{s['method']} ({_sizes(s)})" for s in splits)
+        out["declared.split_method"] = {"id": "declared.split_method", "title": DECLARATION_KEYS["split_method"], "source": "measured", "status": "ok", "value": methods}
+        labelled = [(n, v["labels"]) for s in splits for n, v in s["splits"].items() if v.get("labels")]
+        if labelled:
+            value = "; ".join(f"{n} {labels}" for n, labels in labelled[:4]) + (f" (+{len(labelled) - 4} more)" if len(labelled) > 4 else "")
+            out["data.labels"] = {"id": "data.labels", "title": "Label distribution per split", "source": "measured", "status": "ok", "value": value}
+        checked = [s["duplicates"] for s in splits if "duplicates" in s]
+        if checked:
+            rows = sum(d["rows"] for d in checked)
+            pairs = ", ".join(f"{p}: {n}" for d in checked for p, n in d["pairs"].items() if n)
+            out["leakage.duplicates_across_splits"] = {"id": "leakage.duplicates_across_splits", "title": LEAKAGE_ITEMS["duplicates_across_splits"], "source": "measured",
+                                                       "status": "ok" if rows == 0 else "failed", "value": "no feature row in two splits" if rows == 0 else f"{rows} rows in two splits ({pairs})"}
+    searches = run.get("search") or []
+    if searches:
+        value = "; ".join(f"{s['method']}: {s['n_trials']} trials over {', '.join(s['space']) if isinstance(s['space'], dict) else 'a list of grids'}" for s in searches)
+        out["declared.hyperparameter_search"] = {"id": "declared.hyperparameter_search", "title": DECLARATION_KEYS["hyperparameter_search"], "source": "measured", "status": "ok", "value": value}
+    return out
+
+
+def _sizes(split: Mapping[str, Any]) -> str:
+    return ", ".join(f"{name} {entry['size']}" for name, entry in split["splits"].items())
+
+
 def build_checklist(run: Mapping[str, Any]) -> dict[str, Any]:
     """The checklist of a run, from the merged start and end bodies."""
     data = dict(run)
@@ -111,14 +140,20 @@ def build_checklist(run: Mapping[str, Any]) -> dict[str, Any]:
     for item_id, title, judge in _auto_items():
         items.append({"id": item_id, "title": title, "source": "auto", "status": judge(data)})
     declared = data.get("declarations") or {}
+    measured = _measured(data)
     for key in REQUIRED_DECLARATIONS:
         value = declared.get(key)
-        items.append({"id": f"declared.{key}", "title": DECLARATION_KEYS[key], "source": "declared", "status": "ok" if value not in (None, "") else "undeclared", "value": value})
+        item_id = f"declared.{key}"
+        item = {"id": item_id, "title": DECLARATION_KEYS[key], "source": "declared", "status": "ok" if value not in (None, "") else "undeclared", "value": value}
+        items.append(measured.get(item_id, item))
     leakage = declared.get("leakage") or {}
     for key, title in LEAKAGE_ITEMS.items():
         state = leakage.get(key)
         status = "ok" if state in ("checked", "not-applicable") else (state or "undeclared")
-        items.append({"id": f"leakage.{key}", "title": title, "source": "declared", "status": status, "value": state})
+        item_id = f"leakage.{key}"
+        item = {"id": item_id, "title": title, "source": "declared", "status": status, "value": state}
+        items.append(measured.get(item_id, item))
+    items += [measured[k] for k in ("data.labels", "declared.hyperparameter_search") if k in measured]
     applicable = [i for i in items if i["status"] != "n/a"]
     satisfied = sum(1 for i in applicable if i["status"] == "ok")
     for item in items:

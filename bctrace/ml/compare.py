@@ -8,6 +8,7 @@ that gives the same outputs on a newer library version has been reproduced.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,11 +196,20 @@ _ENV_FIELDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+_UNORDERED = frozenset({"thread pools", "GPUs"})
+"""Lists whose order says nothing: threadpoolctl lists pools in the order the libraries happened
+to be loaded, which can change from run to run."""
+
+
 def _compare_environment(old: dict[str, Any], new: dict[str, Any]) -> list[Difference]:
     diffs = []
     for label, path in _ENV_FIELDS:
         a, b = _get(old, path), _get(new, path)
-        if a != b:
+        if label in _UNORDERED and isinstance(a, list) and isinstance(b, list):
+            same = sorted(map(_canonical, a)) == sorted(map(_canonical, b))
+        else:
+            same = a == b
+        if not same:
             diffs.append(Difference(label, f"{_short(a)} -> {_short(b)}", False))
     pa = _get(old, ("environment", "packages")) or {}
     pb = _get(new, ("environment", "packages")) or {}
@@ -208,6 +218,10 @@ def _compare_environment(old: dict[str, Any], new: dict[str, Any]) -> list[Diffe
         more = f" (+{len(changed) - 5} more)" if len(changed) > 5 else ""
         diffs.append(Difference("packages", "; ".join(changed[:5]) + more, False))
     return diffs
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def _get(data: dict[str, Any], path: tuple[str, ...]) -> Any:

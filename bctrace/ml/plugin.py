@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
@@ -56,21 +57,44 @@ def _tracer(config_path: str | None) -> Any:
     return get_tracer(ctx)
 
 
+def _run_options(fn: Any) -> Any:
+    """The options of ``ml run``, shared with ``ml audit`` (which runs the same command)."""
+    options = [
+        click.option("--name", help="Run name (default: the script's name)."),
+        click.option("--input", "inputs", multiple=True, metavar="PATH[:ROLE]", help="Input file or folder to hash; ROLE is train (default), validation, test or other."),
+        click.option("--output", "outputs", multiple=True, metavar="PATH", help="Output file or folder to hash after the command."),
+        click.option("--model", "models", multiple=True, metavar="PATH", help="Saved model: torch state_dict or scikit-learn pickle hashed by parameters, else by bytes."),
+        click.option("--metrics", "metrics_file", metavar="FILE.json", help="JSON object of metrics the command writes (a list of numbers is one value per step)."),
+        click.option("--seed", type=int, help="Seed: exported as BCTRACE_SEED and PYTHONHASHSEED to the command, and recorded."),
+        click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Hyper-parameter to record (VALUE parsed as JSON when it can be)."),
+        click.option("--declare", "declares", multiple=True, metavar="KEY=VALUE", help="Checklist declaration: dataset_license, dataset_source, split_method, n_runs ..."),
+        click.option("--leakage", "leakages", multiple=True, metavar="ITEM=STATE", help="Leakage declaration: STATE is checked, not-applicable or unknown."),
+        click.option("--bundle-dir", type=click.Path(file_okay=False), help="Where to write the run's bundles (default .bctrace/runs/RUN_ID/)."),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False), hidden=True),
+        click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _spec(name: str | None, inputs: tuple[str, ...], outputs: tuple[str, ...], models: tuple[str, ...], metrics_file: str | None, seed: int | None,
+          params: tuple[str, ...], declares: tuple[str, ...], leakages: tuple[str, ...], command: tuple[str, ...]) -> Any:
+    from .wrap import WrapSpec, parse_input
+
+    declarations: dict[str, Any] = dict(_pairs(declares, "--declare"))
+    if leakages:
+        declarations["leakage"] = _pairs(leakages, "--leakage")
+    return WrapSpec(
+        command=list(command), name=name, inputs=[parse_input(i) for i in inputs], outputs=list(outputs), models=list(models),
+        metrics_file=metrics_file, seed=seed, params={k: _param_value(v) for k, v in _pairs(params, "--param").items()}, declarations=declarations,
+    )
+
+
 @ml.command("run", context_settings=_WRAP)
-@click.option("--name", help="Run name (default: the script's name).")
-@click.option("--input", "inputs", multiple=True, metavar="PATH[:ROLE]", help="Input file or folder to hash; ROLE is train (default), validation, test or other.")
-@click.option("--output", "outputs", multiple=True, metavar="PATH", help="Output file or folder to hash after the command.")
-@click.option("--model", "models", multiple=True, metavar="PATH", help="Saved model: torch state_dict or scikit-learn pickle hashed by parameters, else by bytes.")
-@click.option("--metrics", "metrics_file", metavar="FILE.json", help="JSON object of metrics the command writes.")
-@click.option("--seed", type=int, help="Seed: exported as BCTRACE_SEED and PYTHONHASHSEED to the command, and recorded.")
-@click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Hyper-parameter to record (VALUE parsed as JSON when it can be).")
-@click.option("--declare", "declares", multiple=True, metavar="KEY=VALUE", help="Checklist declaration: dataset_license, dataset_source, split_method, n_runs ...")
-@click.option("--leakage", "leakages", multiple=True, metavar="ITEM=STATE", help="Leakage declaration: STATE is checked, not-applicable or unknown.")
-@click.option("--bundle-dir", type=click.Path(file_okay=False), help="Where to write the run's bundles (default .bctrace/runs/RUN_ID/).")
+@_run_options
 @click.option("--no-flush", is_flag=True, help="Record only; anchor later with a flush.")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), hidden=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary as one JSON line on stdout (after the command's own output).")
-@click.argument("command", nargs=-1, type=click.UNPROCESSED, required=True)
 def run_cmd(name: str | None, inputs: tuple[str, ...], outputs: tuple[str, ...], models: tuple[str, ...], metrics_file: str | None, seed: int | None,
             params: tuple[str, ...], declares: tuple[str, ...], leakages: tuple[str, ...], bundle_dir: str | None, no_flush: bool,
             config_path: str | None, as_json: bool, command: tuple[str, ...]) -> None:
@@ -78,18 +102,43 @@ def run_cmd(name: str | None, inputs: tuple[str, ...], outputs: tuple[str, ...],
 
     Exits with the command's own exit status.
     """
-    from .wrap import WrapSpec, parse_input, run_wrapped
+    from .wrap import run_wrapped
 
-    declarations: dict[str, Any] = dict(_pairs(declares, "--declare"))
-    if leakages:
-        declarations["leakage"] = _pairs(leakages, "--leakage")
-    spec = WrapSpec(
-        command=list(command), name=name, inputs=[parse_input(i) for i in inputs], outputs=list(outputs), models=list(models),
-        metrics_file=metrics_file, seed=seed, params={k: _param_value(v) for k, v in _pairs(params, "--param").items()}, declarations=declarations,
-    )
+    spec = _spec(name, inputs, outputs, models, metrics_file, seed, params, declares, leakages, command)
     wrapped = run_wrapped(_tracer(config_path), spec, bundle_dir=bundle_dir, flush=not no_flush)
     _summary(wrapped, as_json)
     click.get_current_context().exit(wrapped.exit_code)
+
+
+@ml.command("audit", context_settings=_WRAP)
+@_run_options
+@click.option("--runs", type=int, default=2, show_default=True, help="Runs to compare (and runs per pinning trial).")
+@click.option("--no-vary", is_flag=True, help="Do not vary listing order and thread count between runs (only natural nondeterminism shows).")
+@click.option("--json", "as_json", is_flag=True, help="Print the audit as JSON.")
+def audit_cmd(name: str | None, inputs: tuple[str, ...], outputs: tuple[str, ...], models: tuple[str, ...], metrics_file: str | None, seed: int | None,
+              params: tuple[str, ...], declares: tuple[str, ...], leakages: tuple[str, ...], bundle_dir: str | None, config_path: str | None,
+              command: tuple[str, ...], runs: int, no_vary: bool, as_json: bool) -> None:
+    """Run COMMAND (after --) --runs times in fresh processes with the same inputs and compare
+    model, metrics, outputs and predictions. When they differ, pin the known sources of
+    nondeterminism one at a time and together, and name the cause and the lines that fix it.
+
+    The first run is recorded like `ml run`; the audit is recorded (kind ml-audit) next to it.
+    Exits 0 reproducible, 1 not reproducible (with the diagnosis), 2 usage error.
+    """
+    from .audit import run_audit
+    from .audit_text import render_audit
+
+    spec = _spec(name, inputs, outputs, models, metrics_file, seed, params, declares, leakages, command)
+    if not (spec.models or spec.outputs or spec.metrics_file):
+        raise UsageError("nothing to compare: give --model, --output or --metrics (what the command writes)")
+    result = run_audit(_tracer(config_path), spec, runs=runs, vary=not no_vary, bundle_dir=bundle_dir,
+                       progress=lambda text: click.echo(f"bctrace audit: {text}", err=True))
+    if as_json:
+        click.echo(json.dumps({**result.as_json(), "audit_bundle": str(result.bundle_path), "audit_digest": result.recorded.digest_hex if result.recorded else None}, indent=2))
+    else:
+        render_audit(result.as_json(), echo=click.echo)
+        click.echo(f"audit recorded: {result.bundle_path}")
+    click.get_current_context().exit(result.exit_code)
 
 
 @ml.command("reproduce")
@@ -115,6 +164,9 @@ def reproduce_cmd(bundle: str, abs_tol: float, rel_tol: float, seed: int | None,
     original = load_run(bundle)
     if "wrapper" not in original.end:
         raise UsageError(f"run {original.run_id} was not recorded with `bctrace ml run`: there is no command to re-run")
+    if original.end.get("status") != "ok":
+        rc = (original.end.get("process") or {}).get("exit_code")
+        raise UsageError(f"run {original.run_id} failed (exit {rc}): it has no result to reproduce")
     spec = WrapSpec.from_json(original.end["wrapper"])
     spec.name = original.start.get("name")
     spec.declarations = dict(original.end.get("declarations") or {})
@@ -124,6 +176,7 @@ def reproduce_cmd(bundle: str, abs_tol: float, rel_tol: float, seed: int | None,
         spec.seed = seed
     tracer = _tracer(config_path)
     original.verify(tracer)
+    _report_version_changes(run_view(original.start, original.end))
     click.echo(f"bctrace: run {original.run_id} verified ({len(original.steps)} steps, anchors checked); re-running", err=True)
     wrapped = run_wrapped(tracer, spec, bundle_dir=bundle_dir, parent=original.run_id,
                           extra={"reproduces": {"run_id": original.run_id, "end_digest": original.steps[-1].digest}})
@@ -147,32 +200,125 @@ def reproduce_cmd(bundle: str, abs_tol: float, rel_tol: float, seed: int | None,
     click.echo(f"REPRODUCED: run {original.run_id} (inputs, outputs, model and metrics match; re-run {wrapped.run.id})", err=as_json)
 
 
+def _report_version_changes(view: dict[str, Any]) -> None:
+    """Before a re-run: which installed versions differ from the recorded run's."""
+    from .capture import _distributions
+    from .envfile import version_changes
+
+    changes = version_changes((view.get("environment") or {}).get("packages") or {}, _distributions()[0])
+    if not changes:
+        click.echo("installed packages: the same versions as the recorded run")
+        return
+    click.echo(f"installed packages that differ from the recorded run ({len(changes)}):")
+    for c in changes:
+        click.echo(f"  ~ {c['name']} {c['recorded']} -> {c['installed']} ({c['change']})")
+
+
+@ml.command("env")
+@click.argument("bundle", type=click.Path(exists=True))
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False, allow_dash=True), default="-", show_default=True, help="Requirements file to write ('-': standard output).")
+def env_cmd(bundle: str, output: str) -> None:
+    """Write a pinned requirements file of the run recorded in BUNDLE (a bundle file or run
+    folder): every recorded distribution at its exact version, with the Python version and
+    platform as comments. The bundles are checked offline (digests, proofs, trace links) first."""
+    from .compare import load_run, run_view
+    from .envfile import requirements_text
+
+    run = load_run(bundle)
+    _verify_offline(run)
+    text = requirements_text(run_view(run.start, run.end), run.run_id)
+    if output == "-":
+        click.echo(text, nl=False)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as err:
+        raise UsageError(f"cannot write {output}: {err.strerror}") from err
+    pins = sum(1 for line in text.splitlines() if line and not line.startswith("#"))
+    click.echo(f"wrote {output}: {pins} pinned distributions of run {run.run_id}", err=True)
+
+
 @ml.command("report")
 @click.argument("bundle", type=click.Path(exists=True))
 @click.option("--offline", is_flag=True, help="Check digests, proofs and trace links only; do not ask the chains.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run's merged record as JSON instead of tables.")
+@click.option("--compare", "compare_with", type=click.Path(exists=True), help="Another run (bundle or folder) to plot beside this one (default: the run this one re-ran).")
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), help="Where to write the metrics plot (default: metrics.png in the run's folder).")
+@click.option("--no-plot", is_flag=True, help="Do not write the metrics plot.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), hidden=True)
-def report_cmd(bundle: str, offline: bool, as_json: bool, config_path: str | None) -> None:
+def report_cmd(bundle: str, offline: bool, as_json: bool, compare_with: str | None, plot_path: str | None, no_plot: bool, config_path: str | None) -> None:
     """Show the run recorded in BUNDLE (a bundle file or run folder) with its reproducibility
-    checklist, after verifying it."""
+    checklist and its audits, after verifying them; plot its metrics per step (and those of the
+    run it re-ran) as a PNG next to it."""
     from .compare import load_run, run_view
-    from .report import render_report
+    from .report import find_audits, other_run, render_report
 
     run = load_run(bundle)
+    audits = find_audits(run)
     if offline:
-        from .._internal.verify import check_offline, verify_trace
-
-        for step, path in zip(run.steps, run.paths, strict=False):
-            check_offline(step, str(path))
-        verify_trace(run.steps)
+        _verify_offline(run)
+        for audit_bundle, path in audits:
+            _check_offline(audit_bundle, path)
         verified = "offline: digests, Merkle proofs and trace links (anchors not checked)"
     else:
-        run.verify(_tracer(config_path))
+        tracer = _tracer(config_path)
+        run.verify(tracer)
+        for _, path in audits:
+            tracer.verify(path)
         verified = f"digests, Merkle proofs, trace links and anchors ({', '.join(sorted({a.chain for s in run.steps for a in s.anchors}))})"
+    view = run_view(run.start, run.end)
+    audit_bodies = [b.record["body"] for b, _ in audits]
     if as_json:
-        click.echo(json.dumps({"run_id": run.run_id, "verified": verified, **run_view(run.start, run.end)}, indent=2))
+        click.echo(json.dumps({"run_id": run.run_id, "verified": verified, **view, "audits": audit_bodies}, indent=2))
         return
     render_report(run, verified=verified)
+    if audit_bodies:
+        from .audit_text import render_audit
+
+        for body in audit_bodies:
+            click.echo(f"Audit ({body.get('runs')} runs of {' '.join(body.get('command') or [])}):")
+            render_audit(body, echo=lambda line: click.echo(f"  {line}"))
+    if not no_plot:
+        _plot(run, other_run(run, compare_with), plot_path)
+
+
+def _plot(run: Any, other: Any, plot_path: str | None) -> None:
+    """Metrics per step as a PNG: this run, and the original it re-ran (or the run compared)."""
+    from .plot import plot_metrics
+
+    curves = [(f"run {run.run_id[:8]}", run.end.get("metric_history") or [])]
+    if other is not None:
+        rerun = (run.end.get("reproduces") or {}).get("run_id") == other.run_id
+        curves = [(f"{'original' if rerun else 'compared'} {other.run_id[:8]}", other.end.get("metric_history") or []),
+                  (f"{'re-run' if rerun else 'run'} {run.run_id[:8]}", curves[0][1])]
+    target = Path(plot_path) if plot_path else run.paths[0].parent / "metrics.png"
+    try:
+        drawn = plot_metrics(curves, target)
+    except ImportError:
+        click.echo("plot: not drawn (matplotlib is not installed: pip install 'bctrace[ml]')")
+        return
+    except OSError as err:
+        raise UsageError(f"cannot write the plot {target}: {err.strerror}") from err
+    if drawn is None:
+        click.echo("plot: not drawn (no metric was logged at two or more steps)")
+    else:
+        click.echo(f"plot: {drawn} (metrics per step of {' and '.join(label for label, _ in curves)})")
+
+
+def _check_offline(bundle: Any, path: Any) -> None:
+    from .._internal.verify import check_offline
+
+    check_offline(bundle, str(path))
+
+
+def _verify_offline(run: Any) -> None:
+    """Digests, Merkle proofs and trace links of every step; no chain is asked."""
+    from .._internal.verify import verify_trace
+
+    for step, path in zip(run.steps, run.paths, strict=False):
+        _check_offline(step, path)
+    verify_trace(run.steps)
 
 
 def _summary(wrapped: Any, as_json: bool = False) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from .compare import RunBundles, run_view
+from .._internal.bundle import BUNDLE_SUFFIX, ProofBundle
+from ..errors import BctraceError
+from .compare import RunBundles, load_run, run_view
 
-__all__ = ["render_report"]
+__all__ = ["find_audits", "other_run", "render_report"]
 
-_STATUS_STYLE = {"ok": "green", "missing": "red", "undeclared": "yellow", "unknown": "yellow", "n/a": "dim"}
+_STATUS_STYLE = {"ok": "green", "missing": "red", "failed": "red", "undeclared": "yellow", "unknown": "yellow", "n/a": "dim"}
 
 
 def render_report(run: RunBundles, *, verified: str, console: Any = None) -> None:
@@ -85,3 +88,32 @@ def _kv_table(title: str, data: dict[str, Any]) -> Any:
     for k, v in data.items():
         table.add_row(escape(str(k)), escape(str(v)))
     return table
+
+
+def find_audits(run: RunBundles) -> list[tuple[ProofBundle, Path]]:
+    """The ``ml-audit`` records next to the run's bundles that name this run."""
+    from .audit import KIND
+
+    found = []
+    for path in sorted(run.paths[0].parent.glob(f"*{BUNDLE_SUFFIX}")):
+        if path in run.paths:
+            continue
+        bundle = ProofBundle.read(path)
+        if bundle.record.get("kind") == KIND and (bundle.record.get("body") or {}).get("run", {}).get("run_id") == run.run_id:
+            found.append((bundle, path))
+    return found
+
+
+def other_run(run: RunBundles, given: str | None) -> RunBundles | None:
+    """The run to plot beside ``run``: the one given, else the original this run re-ran when its
+    folder sits beside this run's (``.bctrace/runs/<id>/``)."""
+    if given:
+        return load_run(given)
+    original = (run.end.get("reproduces") or {}).get("run_id")
+    folder = run.paths[0].parent.parent / str(original)
+    if original and folder.is_dir():
+        try:
+            return load_run(folder)
+        except BctraceError:
+            return None
+    return None

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 __all__ = ["KIND", "ROLES", "Run", "current_run", "start_run", "traced_run"]
 
 KIND = "ml-run"
+METRIC_HISTORY_LIMIT = 10_000
+"""Logged metric steps kept in the end step (for the report's plot); ``metric_steps`` counts all."""
 MANIFEST_LIMIT = 1000
 """Folders with at most this many files carry their per-file hashes in the run record."""
 ROLES = ("train", "validation", "test", "other")
@@ -79,7 +81,9 @@ class Run:
         self.seed = seed
         self.parent = parent
         self.tags = {str(k): str(v) for k, v in (tags or {}).items()}
-        self.bundle_dir = Path(bundle_dir) if bundle_dir is not None else None
+        # Every run's bundles land in a folder of their own, so `bctrace ml report` can read a run
+        # recorded from Python as well as one recorded by `bctrace ml run`.
+        self.bundle_dir: Path = Path(bundle_dir) if bundle_dir is not None else tracer.config.state_dir / "runs" / self.trace_id
         self.root = Path(root) if root is not None else tracer.config.root
         self.argv = argv
         self.flush_on_end = flush
@@ -92,6 +96,8 @@ class Run:
         self.metrics: dict[str, Any] = {}
         self.history: list[dict[str, Any]] = []
         self.declarations: dict[str, Any] = {}
+        self.observed: dict[str, list[dict[str, Any]]] = {}
+        """Measured by the integrations (see :mod:`bctrace.ml.observed`): splits, search, predictions."""
         self.status: str | None = None
         self.captured: dict[str, Any] = {}
         self._subjects: dict[str, Subject] = {}
@@ -162,11 +168,13 @@ class Run:
             "seed": self.seed,
             "metrics": self.metrics,
             "metric_steps": len(self.history),
+            "metric_history": self.history[:METRIC_HISTORY_LIMIT],
             "inputs": self.inputs,
             "outputs": self.outputs,
             "models": self.models,
             "declarations": self.declarations,
             "randomness": capture_randomness(self._seeded),
+            **self.observed,
         }
         if error is not None:
             body["error"] = {"type": type(error).__name__, "message": _first_line(str(error))}
@@ -232,6 +240,11 @@ class Run:
         self.history.append({"step": step, "metrics": clean})
         self.metrics.update(clean)
 
+    def observe(self, kind: str, entry: dict[str, Any]) -> None:
+        """Keep a measurement (``splits``, ``search`` or ``predictions``) for the end step; see
+        :func:`bctrace.ml.observed.observe`, which integrations call."""
+        self.observed.setdefault(kind, []).append(entry)
+
     def declare(self, **declarations: Any) -> None:
         """Checklist declarations a tool cannot capture: ``dataset_license``, ``dataset_source``,
         ``split_method``, ``n_runs``, and ``leakage={item: "checked" | "not-applicable" |
@@ -279,11 +292,9 @@ class Run:
         return entry
 
     def _record(self, step: str, body: dict[str, Any], *, subjects: list[Subject] | None = None, created: datetime | None = None) -> Recorded:
-        bundle_path = None
-        if self.bundle_dir is not None:
-            from .._internal.bundle import BUNDLE_SUFFIX
+        from .._internal.bundle import BUNDLE_SUFFIX
 
-            bundle_path = self.bundle_dir / f"{len(self.recorded):03d}-{step}{BUNDLE_SUFFIX}"
+        bundle_path = self.bundle_dir / f"{len(self.recorded):03d}-{step}{BUNDLE_SUFFIX}"
         rec = self.tracer.record(KIND, _jsonable(body), subjects=subjects or (), trace=self.trace_id, bundle_path=bundle_path, created=created)
         self.recorded.append(rec)
         return rec
@@ -298,8 +309,8 @@ def start_run(tracer: Tracer, name: str, **kwargs: Any) -> Run:
 
     Keyword arguments are those of :class:`Run`: ``params``, ``seed`` (passed to
     :func:`~bctrace.ml.randomness.seed_everything` before capture), ``parent`` (run id of the run
-    this one reproduces or continues), ``tags``, ``bundle_dir`` (write each step's bundle there on
-    flush), ``root`` (the project folder for git and lockfiles), ``argv``, ``progress`` (progress bar
+    this one reproduces or continues), ``tags``, ``bundle_dir`` (where each step's bundle is written
+    on flush; default ``<state_dir>/runs/<run id>/``), ``root`` (the project folder for git and lockfiles), ``argv``, ``progress`` (progress bar
     while hashing large inputs), ``flush`` (anchor when
     the run ends), ``apply_seed`` (False when the seed is applied elsewhere: the ``bctrace ml
     run`` wrapper applies it in the child process).

@@ -75,30 +75,46 @@ class Wrapped:
 
     @property
     def end_bundle(self) -> Path | None:
-        if self.run.bundle_dir is None or not self.run.recorded:
+        if not self.run.recorded:
             return None
         path = self.run.recorded[-1].bundle_path
         return path if path is not None and path.exists() else None
 
 
 def parse_input(value: str) -> tuple[str, str]:
-    """``PATH[:ROLE]`` -> (path, role); a path may itself contain ``:``."""
+    """``PATH[:ROLE]`` -> (path, role); a path may itself contain ``:``. A suffix that is not a
+    role after an existing path (``data/train.csv:training``) is a mistyped role, not a file name."""
     path, sep, role = value.rpartition(":")
     if sep and role in ROLES and path:
         return path, role
+    if sep and path and not Path(value).exists() and Path(path).exists():
+        raise UsageError(f"--input {value}: unknown role {role!r} (allowed: {', '.join(ROLES)})")
     return value, "train"
 
 
-def run_wrapped(tracer: Tracer, spec: WrapSpec, *, bundle_dir: str | os.PathLike[str] | None = None, parent: str | None = None, extra: dict[str, Any] | None = None, flush: bool = True) -> Wrapped:
-    """Run ``spec.command`` as a recorded run; the command's output goes to this terminal."""
+def _check_command(command: list[str]) -> None:
+    """The program exists and, for ``python SCRIPT``, so does the script: a typo is a usage error
+    (exit 2) and no run is recorded for it."""
+    if shutil.which(command[0]) is None:
+        raise UsageError(f"command not found: {command[0]}")
+    from .capture import _script_of
+
+    script, _ = _script_of(command)
+    if script is not None and script != command[0] and not Path(script).is_file():
+        raise UsageError(f"script {script} does not exist")
+
+
+def run_wrapped(tracer: Tracer, spec: WrapSpec, *, bundle_dir: str | os.PathLike[str] | None = None, parent: str | None = None, extra: dict[str, Any] | None = None,
+                flush: bool = True, env: dict[str, str] | None = None, output: str = "inherit") -> Wrapped:
+    """Run ``spec.command`` as a recorded run; the command's output goes to this terminal.
+    ``env`` adds environment variables for the command and ``output`` (see :func:`_execute`)
+    redirects what it prints (``bctrace ml audit`` uses both)."""
     if not spec.command:
         raise UsageError("no command given: put it after --, e.g. bctrace ml run -- python train.py")
-    if shutil.which(spec.command[0]) is None:  # before anything is recorded
-        raise UsageError(f"command not found: {spec.command[0]}")
+    _check_command(spec.command)  # before anything is recorded
     name = spec.name or _default_name(spec.command)
     run = Run(tracer, name, params=spec.params, seed=spec.seed, apply_seed=False, parent=parent, argv=spec.command,
-              root=tracer.config.root, progress=sys.stderr.isatty())
-    run.bundle_dir = Path(bundle_dir) if bundle_dir is not None else tracer.config.state_dir / "runs" / run.id
+              root=tracer.config.root, progress=sys.stderr.isatty(), bundle_dir=bundle_dir)
     for path, role in spec.inputs:
         run.log_input(path, role=role)
     if spec.declarations:
@@ -108,9 +124,9 @@ def run_wrapped(tracer: Tracer, spec: WrapSpec, *, bundle_dir: str | os.PathLike
 
     with tempfile.TemporaryDirectory(prefix="bctrace-ml-") as tmp:
         report_path = Path(tmp) / "child.json"
-        command, env = _child_command(spec, report_path)
+        command, child_env = _child_command(spec, report_path, env)
         t0 = time.perf_counter()
-        exit_code = _execute(command, env)
+        exit_code = _execute(command, child_env, output=output)
         wall = round(time.perf_counter() - t0, 6)
         child = _read_json(report_path)
 
@@ -123,7 +139,10 @@ def run_wrapped(tracer: Tracer, spec: WrapSpec, *, bundle_dir: str | os.PathLike
         elif _mtime(spec.metrics_file) == before[spec.metrics_file]:
             warnings.append(f"metrics file {spec.metrics_file} was not rewritten by this run: ignored")
         else:
-            run.log_metrics(_load_metrics(Path(spec.metrics_file)))
+            _log_metrics_file(run, _load_metrics(Path(spec.metrics_file)))
+    for kind, entries in ((child or {}).get("observed") or {}).items():
+        for entry in entries:
+            run.observe(kind, entry)
     child_models = (child or {}).get("models") or {}
     for path in [*spec.outputs, *spec.models]:
         if not Path(path).exists():
@@ -163,6 +182,17 @@ def _log_model(run: Run, path: str, from_child: dict[str, Any] | None) -> dict[s
     return run.log_model(path, name=path)
 
 
+def _log_metrics_file(run: Run, metrics: dict[str, Any]) -> None:
+    """A metric given as a list of numbers is one value per step (epoch): each step goes into the
+    run's history, and the last value is the metric."""
+    series = {k: v for k, v in metrics.items() if isinstance(v, list) and v and all(isinstance(x, (int, float)) for x in v)}
+    for step in range(max((len(v) for v in series.values()), default=0)):
+        run.log_metrics({k: v[step] for k, v in series.items() if step < len(v)}, step=step)
+    rest = {k: v for k, v in metrics.items() if k not in series}
+    if rest or not series:
+        run.log_metrics(rest)
+
+
 def _mtime(path: str) -> int | None:
     try:
         return os.stat(path).st_mtime_ns
@@ -177,8 +207,8 @@ def _default_name(command: list[str]) -> str:
     return Path(script).stem if script else (module or Path(command[0]).name)
 
 
-def _child_command(spec: WrapSpec, report_path: Path) -> tuple[list[str], dict[str, str]]:
-    env = dict(os.environ)
+def _child_command(spec: WrapSpec, report_path: Path, extra_env: dict[str, str] | None = None) -> tuple[list[str], dict[str, str]]:
+    env = {**os.environ, **(extra_env or {})}
     if spec.seed is not None:
         env[SEED_ENV] = str(spec.seed)
         env["PYTHONHASHSEED"] = str(spec.seed)  # only effective when set before Python starts
@@ -201,15 +231,30 @@ def _is_own_python(program: str) -> bool:
     return Path(os.path.abspath(found)).parent == Path(os.path.abspath(sys.executable)).parent
 
 
-def _execute(command: list[str], env: dict[str, str]) -> int:
+def _execute(command: list[str], env: dict[str, str], *, output: str = "inherit") -> int:
+    """Run the command to its end. ``output``: ``inherit`` (this terminal), ``stderr`` (both
+    streams to stderr, keeping stdout for a report), ``discard`` (the audit's extra runs)."""
+    streams: dict[str, Any] = {
+        "inherit": {},
+        "stderr": {"stdout": sys.stderr.fileno() if _has_fileno(sys.stderr) else subprocess.DEVNULL},
+        "discard": {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL},
+    }[output]
     try:
-        proc = subprocess.Popen(command, env=env)
+        proc = subprocess.Popen(command, env=env, **streams)
     except OSError as err:  # checked with shutil.which before; the file changed since
         raise UsageError(f"cannot start {command[0]}: {err.strerror}") from err
     try:
         return proc.wait()
     except KeyboardInterrupt:  # the child got the same SIGINT from the terminal; record its end
         return proc.wait()
+
+
+def _has_fileno(stream: Any) -> bool:
+    try:
+        stream.fileno()
+    except (OSError, ValueError, AttributeError):  # a captured stream (tests, notebooks)
+        return False
+    return True
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -40,3 +40,9 @@ def bctrace_cli(ml_project: Path) -> BctraceCli:
         return subprocess.run([str(BIN / "bctrace"), *args], cwd=ml_project, env=env, capture_output=True, text=True, timeout=300)
 
     return run
+
+
+@pytest.fixture
+def bctrace_bin() -> Path:
+    """The installed ``bctrace`` command of this interpreter's environment."""
+    return BIN / "bctrace"

@@ -24,6 +24,7 @@ def invoke(*args: str) -> tuple[int, str, str]:
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("BCTRACE_CONFIG", raising=False)
+    (tmp_path / "x.py").write_text("")  # the script exists: each case is about another mistake
     return tmp_path
 
 

@@ -94,7 +94,9 @@ def test_every_listed_field_is_captured(ml_project: Path, bctrace_cli: Callable[
     assert v["outputs"][0]["name"] == "metrics.json"
     (model,) = v["models"]
     assert model["method"] == "torch-state-dict-v1" and model["tensors"] == 4 and model["file_sha256"] != model["sha256"]
-    assert set(v["metrics"]) == {"train_loss", "test_loss", "test_accuracy"}
+    assert set(v["metrics"]) == {"train_loss", "test_loss", "test_accuracy", "epoch_loss"}
+    per_epoch = [h for h in v["metric_history"] if h["step"] is not None]  # a list in metrics.json: one value per epoch
+    assert len(per_epoch) == 40 and per_epoch[-1]["metrics"]["epoch_loss"] == v["metrics"]["epoch_loss"]
     assert v["params"] == {"epochs": 40}
     assert v["status"] == "ok" and v["process"]["exit_code"] == 0
     subjects = {s["name"] for s in run.steps[-1].record["subjects"]}

@@ -142,7 +142,7 @@ def verify_run(
             if rel is None:
                 raise UsageError(f"MLflow run {run_id} has no {TAG_PREFIX}bundle tag: anchor it first, or pass the bundle")
             with tempfile.TemporaryDirectory() as tmp:
-                bundle = ProofBundle.read(client.download_artifacts(run_id, rel, tmp))
+                bundle = ProofBundle.read(_download(client, run_id, rel, tmp))
     elif not isinstance(bundle, ProofBundle):
         bundle = ProofBundle.read(bundle)
     anchored = bundle.record.get("body", {})
@@ -313,7 +313,24 @@ def _artifacts(client: MlflowClient, run_id: str, artifact_uri: str | None) -> l
     if local is not None:
         return [(rel, _subject(local / rel, rel)) for rel in files]
     with tempfile.TemporaryDirectory() as tmp:
-        return [(rel, _subject(Path(client.download_artifacts(run_id, rel, tmp)), rel)) for rel in files]
+        return [(rel, _subject(Path(_download(client, run_id, rel, tmp)), rel)) for rel in files]
+
+
+def _download(client: MlflowClient, run_id: str, rel: str, dst: str) -> str:
+    """``client.download_artifacts`` without MLflow's progress bars: bctrace's commands print
+    one result line, not a bar per downloaded file."""
+    from mlflow.environment_variables import MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR
+
+    name = MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR.name
+    before = os.environ.get(name)
+    os.environ[name] = "false"  # read by MLflow at each download
+    try:
+        return str(client.download_artifacts(run_id, rel, dst))
+    finally:
+        if before is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = before
 
 
 def _subject(path: Path, rel: str) -> Subject:

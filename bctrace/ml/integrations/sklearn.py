@@ -16,14 +16,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..observed import collecting, observe
+from ..run import current_run
+from ..splits import split_summary
 from ._binding import RunBinding, require_run
-from .data import log_array
+from .data import hash_array, log_array
 
 if TYPE_CHECKING:
     from ..._internal.tracer import Tracer
     from ..run import Run
 
-__all__ = ["estimator_params", "fit", "predict"]
+__all__ = ["cv_splits", "estimator_params", "fit", "predict", "train_test_split"]
 
 E = TypeVar("E")
 Metric = Callable[[Any, Any], Any]
@@ -81,6 +84,10 @@ def fit(
             log_array(active, y, name=f"{dataset}.y", role="train")
         fitted = estimator.fit(X, y, **fit_params)  # type: ignore[attr-defined]
         active.log_model(estimator, name=model_name)
+        if hasattr(estimator, "cv_results_"):  # GridSearchCV, RandomizedSearchCV ...
+            from ..search import sklearn_search
+
+            observe("search", sklearn_search(estimator))
     except BaseException as err:
         binding.close(err)
         raise
@@ -103,15 +110,50 @@ def predict(
 
     With ``y``, the metrics are ``estimator.score(X, y)`` as ``<role>_score`` plus each
     ``metrics[name](y, y_pred)`` as ``<role>_<name>``. Needs an open run (or ``run=``).
-    Returns the predictions.
+    The predictions are hashed (``array-v1``) into the run's ``predictions``, which ``bctrace ml
+    audit`` compares between runs. Needs an open run (or ``run=``), except in a script started by
+    ``bctrace ml run`` / ``ml audit``, where only the predictions hash is reported. Returns the
+    predictions.
     """
-    active = require_run(run)
+    active = run or current_run()
+    if active is None and not collecting():
+        require_run(None)
     label = dataset or role
-    log_array(active, X, name=f"{label}.X", role=role)
     y_pred = estimator.predict(X)
+    observe("predictions", {"name": label, "role": role, **hash_array(y_pred)})
+    if active is None:
+        return y_pred
+    log_array(active, X, name=f"{label}.X", role=role)
     if y is not None:
         log_array(active, y, name=f"{label}.y", role=role)
         values = {f"{role}_score": estimator.score(X, y)}
         values.update({f"{role}_{key}": fn(y, y_pred) for key, fn in (metrics or {}).items()})
         active.log_metrics(values, step=step)
     return y_pred
+
+
+def train_test_split(*arrays: Any, **options: Any) -> list[Any]:
+    """``sklearn.model_selection.train_test_split`` that also measures the split: membership hash
+    of train and test, label distribution and class balance of each (labels: ``stratify``, else
+    the second array), and feature rows shared by train and test. Same arguments and result."""
+    import numpy as np
+    from sklearn.model_selection import train_test_split as split
+
+    n = len(arrays[0])
+    *parts, train_idx, test_idx = split(*arrays, np.arange(n), **options)
+    labels = options.get("stratify") if options.get("stratify") is not None else (arrays[1] if len(arrays) > 1 else None)
+    params = {k: v for k, v in options.items() if k != "stratify"} | ({"stratify": True} if options.get("stratify") is not None else {})
+    observe("splits", split_summary({"train": train_idx, "test": test_idx}, method="sklearn.model_selection.train_test_split", params=_plain(params), X=arrays[0], y=labels))
+    return parts
+
+
+def cv_splits(cv: Any, X: Any, y: Any = None, groups: Any = None) -> list[tuple[Any, Any]]:
+    """The folds of a scikit-learn splitter (``KFold``, ``StratifiedKFold``, ``GroupKFold`` ...),
+    measured fold by fold (``fold-K.train`` / ``fold-K.validation``), as a list of
+    ``(train_indices, validation_indices)`` to pass on as ``cv=``."""
+    folds = list(cv.split(X, y, groups))
+    named = {}
+    for k, (train, val) in enumerate(folds):
+        named[f"fold-{k}.train"], named[f"fold-{k}.validation"] = train, val
+    observe("splits", split_summary(named, method=_qualname(type(cv)), params=_plain(cv.get_params()) if hasattr(cv, "get_params") else {}, X=X, y=y))
+    return folds

@@ -149,3 +149,14 @@ def test_cli_anchors_and_verifies_a_run(client, tracer, cli, tmp_path) -> None:
     assert changed.exit_code == 1 and "params.late_param" in changed.stderr
     missing = cli("mlflow", "anchor", "0123456789abcdef0123456789abcdef")
     assert missing.exit_code == 2 and missing.stderr.startswith("error: MLflow run 0123456789abcdef0123456789abcdef")
+
+
+def test_verify_prints_no_download_progress_bars(client, tracer, cli, tmp_path) -> None:
+    """Issue 10: MLflow's artifact download bars ("Downloading artifacts: 100%|...") must not
+    appear in `bctrace mlflow verify` output; the command says one line."""
+    run_id = _log_training(client, tmp_path)
+    assert cli("mlflow", "anchor", run_id).exit_code == 0
+    ok = cli("mlflow", "verify", run_id)
+    assert ok.exit_code == 0, ok.output
+    assert "Downloading" not in ok.stderr and "%|" not in ok.stderr, ok.stderr
+    assert ok.stdout.strip().splitlines() == [f"{run_id}  matches its anchored record; anchor confirmed on local"]
