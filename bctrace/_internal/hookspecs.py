@@ -14,12 +14,16 @@ group ``bctrace`` in its package metadata::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
     from .registry import BackendRegistry, CommandRegistry, StoreRegistry
+
+RunFactory = Callable[..., Any]
+"""``factory(tracer, name, **options)``: what ``Tracer.run(name, **options)`` returns."""
 
 PROJECT = "bctrace"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -57,4 +61,14 @@ def bctrace_register_commands(registry: CommandRegistry) -> None:
         it only when used; ``registry.alias("old", "mychain new")`` keeps a deprecated top-level
         spelling working. A name bctrace or another plugin already has is refused with one line
         naming both, and the rest of the command line keeps working.
+    """
+
+
+@hookspec(firstresult=True)
+def bctrace_run_factory() -> RunFactory | None:
+    """Provide what ``Tracer.run(name, **options)`` starts: return a callable
+    ``factory(tracer, name, **options)`` (the first plugin to return one wins; the built-in ML
+    plugin returns :func:`bctrace.ml.start_run`). The core has no ML code of its own.
+
+    :returns: the factory, or ``None`` to leave it to another plugin.
     """

@@ -254,6 +254,38 @@ class Tracer:
             sign=sign,
         )
 
+    def stamp_git(self, repo: str | os.PathLike[str], *, store: str | None = None, archive: bool = True) -> Recorded:
+        """Record the state of the git repository at ``repo`` (commit, tree, branch, remote,
+        uncommitted diff, untracked files); its bundle goes beside the repository as
+        ``NAME.git.bctrace.json``.
+
+        :param archive: make the record's subject the ``git archive --format=tar`` tarball of the
+            commit (name, size, sha256), which anyone with the repository can rebuild and compare.
+        :param store: also upload that tarball to this content store (the subject gets its CID).
+        """
+        import tempfile
+
+        from .gitstate import BUNDLE_SUFFIX as GIT_BUNDLE_SUFFIX
+        from .gitstate import git_archive, git_state, repo_top
+        from .hashing import subject_for_path
+
+        state = git_state(Path(repo))
+        top = repo_top(Path(repo))
+        subjects = []
+        if archive or store is not None:
+            with tempfile.TemporaryDirectory(prefix="bctrace-git-") as tmp:
+                tar = git_archive(top, state["commit"], Path(tmp) / f"{top.name}-{state['commit'][:12]}.tar")
+                subject, _ = subject_for_path(tar, cid=store is not None)
+                subject = subject.model_copy(update={"media_type": "application/x-tar"})
+                if store is not None:
+                    from .stores import put_subject
+
+                    with self.store(store) as opened:
+                        subject = put_subject(opened, tar, subject)
+                    state["archive"] = {"store": store, "cid": subject.cid, "format": "git archive --format=tar"}
+                subjects.append(subject)
+        return self.record("git", {"git": state}, subjects=subjects, bundle_path=top.parent / (top.name + GIT_BUNDLE_SUFFIX))
+
     def stamp_text(self, text: str, *, kind: str = "text", name: str = "text", salt: bool = True, **kwargs: Any) -> Recorded:
         """Record the sha256 of a text (the text itself stays with you); salted by default so
         that a short text cannot be guessed from its record."""
@@ -425,11 +457,16 @@ class Tracer:
 
     # -- ML runs (see bctrace.ml) -------------------------------------------------------------
 
-    def run(self, name: str, **kwargs: Any) -> Any:
-        """Record an ML training run as a trace; see :func:`bctrace.ml.run.start_run`."""
-        from ..ml.run import start_run
+    def run(self, name: str, **options: Any) -> Any:
+        """Record an ML training run as a trace (``with tracer.run("name", seed=0) as run:``).
 
-        return start_run(self, name, **kwargs)
+        The run API is a plugin's (the built-in ML plugin's :func:`bctrace.ml.start_run`, found
+        through the ``bctrace_run_factory`` hook), so that the core does not depend on it.
+        """
+        factory = self.pm.hook.bctrace_run_factory()
+        if factory is None:
+            raise UsageError("no plugin provides ML runs (the built-in plugin bctrace.ml.plugin is not loaded)")
+        return factory(self, name, **options)
 
 
 def _make_bundle(record_json: str, digest: bytes, root: bytes, tree: MerkleTree, receipts: list[AnchorReceipt]) -> ProofBundle:

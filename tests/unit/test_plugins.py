@@ -263,3 +263,26 @@ def test_registry_names_known_backends():
     reg = BackendRegistry()
     with pytest.raises(PluginError, match=r"unknown backend 'x' \(known: none\)"):
         reg.get("x")
+
+
+class _Runs:
+    """A plugin that provides its own run implementation (say, backed by another tracker)."""
+
+    @hookimpl(tryfirst=True)
+    def bctrace_run_factory(self):
+        def factory(tracer, name, **options):
+            return ("throwaway-run", name, options)
+
+        return factory
+
+
+def test_hook_run_factory(project):
+    with Tracer.from_config() as tracer:
+        from bctrace.ml import Run
+
+        with tracer.run("built-in") as run:  # the ML plugin's, through the hook
+            assert isinstance(run, Run)
+        with registered_plugin(_Runs(), name="throwaway-runs"):
+            assert tracer.run("mine", seed=1) == ("throwaway-run", "mine", {"seed": 1})
+        with tracer.run("again") as run:
+            assert isinstance(run, Run)
