@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
+from ..errors import UsageError
 from .bundle import AnchorReceipt
 
 
@@ -77,6 +78,16 @@ class ChainBackend(ABC):
     @abstractmethod
     def head(self) -> int:
         """The latest block number, used to count confirmations of a receipt."""
+
+    @classmethod
+    def from_endpoint(cls, chain: str, url: str, receipt: AnchorReceipt, *, state_dir: Path) -> ChainBackend:
+        """A backend that checks ``receipt`` by asking the node at ``url``, with no config
+        (``bctrace verify --rpc CHAIN_ID=URL``): chain id and contract come from the receipt.
+
+        The default refuses: a backend that can be asked at a bare URL (the EVM family) overrides
+        this; one that cannot (a ledger file) needs a ``[chains.NAME]`` table instead.
+        """
+        raise UsageError(f"backend {cls.name!r} cannot check an anchor at an endpoint URL; configure a [chains.NAME] table for it instead")
 
     def describe(self) -> dict[str, Any]:
         """A short, secret-free description for ``bctrace chains``."""

@@ -403,28 +403,21 @@ class Tracer:
         return report
 
     def _endpoint_backends(self, bundle: ProofBundle, rpc: Sequence[tuple[int, str]]) -> dict[str, ChainBackend]:
-        """Backends for ad-hoc endpoints, built like the anchoring chain's backend."""
+        """Backends for ad-hoc endpoints, built by the anchoring backend's ``from_endpoint``."""
         from urllib.parse import urlsplit
-
-        from pydantic import ValidationError
 
         out: dict[str, ChainBackend] = {}
         for chain_id, url in rpc:
             receipt = next((a for a in bundle.anchors if a.chain_id == chain_id), None)
             if receipt is None:
                 raise UsageError(f"--rpc {chain_id}=…: the bundle has no anchor on chain id {chain_id}")
-            kind = receipt.backend if receipt.backend in self._registry else "evm"
-            cls = self._registry.get(kind)
             host = urlsplit(url).hostname or "endpoint"
             port = urlsplit(url).port
             name = f"{chain_id}@{host}" + (f":{port}" if port else "")
             try:
-                cfg = cls.config_model.model_validate(
-                    {"backend": kind, "rpc_url": url, "chain_id": chain_id, "contract": receipt.contract}
-                )
-            except ValidationError as err:
-                raise UsageError(f"--rpc {chain_id}=…: {one_line(err.errors()[0]['msg'])}") from None
-            out[name] = cls(name, cfg, state_dir=self.config.state_dir)
+                out[name] = self._registry.get(receipt.backend).from_endpoint(name, url, receipt, state_dir=self.config.state_dir)
+            except (UsageError, ConfigError) as err:
+                raise UsageError(f"--rpc {chain_id}=…: {err.one_line()}") from err
         return out
 
     def verify_trace(self, bundles: Sequence[ProofBundle]) -> None:

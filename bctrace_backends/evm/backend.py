@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from bctrace.api import AnchorReceipt, BackendConfig, ChainBackend, to_0x
-from bctrace.errors import AnchorMissing, ChainMisconfigured, Reverted
+from bctrace.errors import AnchorMissing, ChainMisconfigured, Reverted, UsageError, one_line
 
 from . import artifact
 from .config import EvmConfig, redact_url
@@ -103,6 +103,18 @@ class EvmBackend(ChainBackend):
     def chain_id(self) -> int:
         self.client.connect()  # checks eth_chainId against the config
         return self.config.required_chain_id
+
+    @classmethod
+    def from_endpoint(cls, chain: str, url: str, receipt: AnchorReceipt, *, state_dir: Path) -> ChainBackend:
+        """Ask the node at ``url`` about ``receipt``: its chain id must be the receipt's, and the
+        registry at the receipt's contract address must hold TraceRegistry code."""
+        from pydantic import ValidationError
+
+        try:
+            config = cls.config_model.model_validate({"backend": cls.name, "rpc_url": url, "chain_id": receipt.chain_id, "contract": receipt.contract})
+        except ValidationError as err:
+            raise UsageError(one_line(err.errors()[0]["msg"])) from None
+        return cls(chain, config, state_dir=state_dir)
 
     def quote_anchor(self, root: bytes | None = None) -> TxQuote:
         """The anchor transaction of ``root`` (default: a random root, as real roots look) with
