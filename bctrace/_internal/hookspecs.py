@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from .registry import BackendRegistry, CommandRegistry, StoreRegistry
+    from .registry import BackendRegistry, CommandRegistry, SignerRegistry, StoreRegistry
 
 RunFactory = Callable[..., Any]
 """``factory(tracer, name, **options)``: what ``Tracer.run(name, **options)`` returns."""
@@ -49,6 +49,16 @@ def bctrace_register_stores(registry: StoreRegistry) -> None:
 
     :param registry: call ``registry.add("name", StoreClass)``; the name is what users write as
         ``backend = "name"`` in a ``[stores.X]`` table.
+    """
+
+
+@hookspec
+def bctrace_register_signers(registry: SignerRegistry) -> None:
+    """Register signature schemes for signed records (proof of authorship).
+
+    :param registry: call ``registry.add("scheme", SignerClass)``; the name is what users write
+        as ``scheme = "name"`` in the ``[signer]`` table, and what a record signed with it
+        carries as ``signature_scheme`` (the default scheme, ``eip191``, is not written).
     """
 
 

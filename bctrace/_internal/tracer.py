@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from ..errors import ChainError, ChainsFailed, ConfigError, UsageError, one_line
-from .authorship import load_signer
+from .authorship import Signer, scheme_fields, signer_class
 from .authorship import sign as sign_record
 from .backend import ChainBackend
 from .bundle import BUNDLE_SUFFIX, AnchorReceipt, MerkleProofInfo, ProofBundle, bundle_path_for
@@ -79,7 +79,7 @@ class Tracer:
         self._registry = backend_registry(self.pm)
         self._backends: dict[str, ChainBackend] = {}
         self._outbox: Outbox | None = None
-        self._signing_account: Any = None
+        self._signing_account: Signer | None = None
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str] | None = None, *, cwd: Path | None = None) -> Tracer:
@@ -133,12 +133,12 @@ class Tracer:
 
     # -- recording --------------------------------------------------------------------------
 
-    def _signer(self) -> Any:
-        """The ``[signer]`` account, loaded once (a keystore password is asked for once)."""
+    def _signer(self) -> Signer:
+        """The ``[signer]`` identity, loaded once (a keystore password is asked for once)."""
         if self._signing_account is None:
             if self.config.signer is None:
                 raise ConfigError("signing was asked for, but the config has no [signer] table (key = \"env:VAR\")")
-            self._signing_account = load_signer(self.config.signer)
+            self._signing_account = signer_class(self.config.signer.scheme).from_config(self.config.signer)
         return self._signing_account
 
     def batch(self) -> AbstractContextManager[None]:
@@ -175,14 +175,14 @@ class Tracer:
             ``bundle_dir`` in the config) the bundle is produced on demand by :meth:`bundle`.
         :param bundle_dir: write the bundle into this folder as ``<digest>.bctrace.json``.
         :param sign: sign the record with the ``[signer]`` key (proof of authorship); the
-            default is the signer's ``sign_all`` setting. The author becomes the key's address.
+            default is the signer's ``sign_all`` setting. The author becomes the signer's identity.
         """
         trace_id = trace or secrets.token_hex(16)
         signer = self._signer() if (sign if sign is not None else bool(self.config.signer and self.config.signer.sign_all)) else None
         if signer is not None:
-            if author and author.lower() != signer.address.lower():
-                raise UsageError(f"author {author} is not the signing key's address {signer.address}")
-            author = signer.address
+            if author and author.lower() != signer.identity.lower():
+                raise UsageError(f"author {author} is not the signing key's address {signer.identity}")
+            author = signer.identity
         fields: dict[str, Any] = {
             "kind": kind,
             "trace": trace_id,
@@ -197,7 +197,7 @@ class Tracer:
 
         def build(seq: int, prev: bytes | None) -> tuple[bytes, bytes, str | None]:
             try:
-                rec = Record(seq=seq, prev=to_0x(prev) if prev else None, **fields)
+                rec = Record(seq=seq, prev=to_0x(prev) if prev else None, **fields, **(scheme_fields(signer) if signer else {}))
                 if signer is not None:
                     rec = rec.model_copy(update={"signature": sign_record(signer, rec.to_json_dict())})
                 canonical = rec.canonical_bytes()
