@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import secrets
 from collections.abc import Iterable, Sequence
@@ -29,6 +30,8 @@ from .stores import ContentStore, StoreConfig
 from .verify import Policy, VerificationReport, verify_bundle, verify_trace
 
 __all__ = ["FlushResult", "Recorded", "Trace", "Tracer"]
+
+logger = logging.getLogger("bctrace.tracer")
 
 
 @dataclass(frozen=True)
@@ -319,6 +322,7 @@ class Tracer:
                         f"or finish the batch without it with `bctrace flush --drop-chain {name}`"
                     )
             stored = self.outbox.anchors(batch.id)
+            logger.info("batch %d: root %s on %s (already anchored on: %s)", batch.id, to_0x(batch.root), ", ".join(batch.chains), ", ".join(stored) or "none")
             failures: list[ChainError] = []
             for name in batch.chains:
                 if name in stored:
@@ -326,9 +330,11 @@ class Tracer:
                 try:
                     receipt = self.backend(name).anchor(batch.root)
                 except ChainError as err:
+                    logger.warning("batch %d: chain %s failed, the batch waits for it: %s", batch.id, name, err.one_line())
                     failures.append(err)
                     continue
                 self.outbox.add_anchor(batch.id, name, receipt)
+                logger.info("batch %d: anchored on %s (chain id %d) in block %d, tx %s", batch.id, name, receipt.chain_id, receipt.block, receipt.tx)
                 stored[name] = receipt
             if failures:
                 raise ChainsFailed.of(failures)
@@ -339,6 +345,7 @@ class Tracer:
                 target = Path(rec.bundle_path) if rec.bundle_path else self.config.bundle_dir / (to_0x(rec.digest) + BUNDLE_SUFFIX)  # type: ignore[operator]
                 result.bundles.append(bundle.write(target))
             self.outbox.finish_batch(batch.id)
+            logger.info("batch %d: done, %d record(s), %d bundle(s) written", batch.id, len(tree), len(result.bundles))
             anchors = []
             for name, receipt in zip(batch.chains, receipts, strict=False):
                 entry = receipt.model_dump(exclude_none=True)

@@ -94,15 +94,28 @@ def main(ctx: click.Context, config_path: str | None, verbose: int, debug: bool)
     """Tamper-evident, chain-anchored records with portable proof bundles."""
     ctx.obj = {"config_path": config_path, "debug": debug, "verbose": verbose}
     if verbose:
-        _log_to_stderr(logging.INFO if verbose == 1 else logging.DEBUG)
+        _log_to_stderr(ctx, logging.INFO if verbose == 1 else logging.DEBUG)
 
 
-def _log_to_stderr(level: int) -> None:
-    """Operators' view (``-v``): bctrace's loggers to stderr. Secrets are never logged."""
+class _StderrHandler(logging.Handler):
+    """Log lines on the invocation's stderr (click's, so that test runners capture them)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+def _log_to_stderr(ctx: click.Context, level: int) -> None:
+    """Operators' view (``-v``): bctrace's loggers on stderr for this invocation. Secrets are
+    never logged (keys are referenced, RPC URLs redacted)."""
     logger = logging.getLogger("bctrace")
-    if not any(getattr(h, "_bctrace_cli", False) for h in logger.handlers):
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        handler._bctrace_cli = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    previous = logger.level
+    logger.addHandler(handler)
     logger.setLevel(level)
+
+    def restore() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+    ctx.call_on_close(restore)
