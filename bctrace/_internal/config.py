@@ -96,8 +96,8 @@ def load_config(
 ) -> Config:
     """Read, expand and validate the configuration.
 
-    :param registry: a :class:`~bctrace.plugins.manager.BackendRegistry`, and
-        :param store_registry: a :class:`~bctrace.plugins.manager.StoreRegistry`; both are built
+    :param registry: a :class:`~bctrace.api.BackendRegistry`, and
+        :param store_registry: a :class:`~bctrace.api.StoreRegistry`; both are built
         from a fresh plugin manager when omitted.
     """
     if registry is None or store_registry is None:
