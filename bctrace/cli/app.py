@@ -65,9 +65,11 @@ class BctraceGroup(click.Group):
         if isinstance(entry, str):
             try:
                 entry = registry.commands[cmd_name] = load_reference(entry)
-            except Exception as err:  # a plugin's broken command module is one line
+            except Exception as err:  # a plugin's broken command module is one line, also in --help
+                del registry.commands[cmd_name]
                 owner = registry.owner(cmd_name) or CORE
-                raise BctraceError(f"plugin {owner!r}: command {cmd_name!r} cannot be loaded: {type(err).__name__}: {one_line(err, 300)}") from err
+                click.echo(f"warning: plugin {owner!r}: command {cmd_name!r} cannot be loaded: {type(err).__name__}: {one_line(err, 300)}", err=True)
+                return None
         return entry
 
     def invoke(self, ctx: click.Context) -> Any:

@@ -354,3 +354,19 @@ def test_eip191_signatures_stay_without_a_scheme_field(project, monkeypatch):
     with Tracer.from_config() as tracer:
         data = tracer.record("note", {}, sign=True).record.to_json_dict()
     assert "signature_scheme" not in data and data["signature"].startswith("0x")
+
+
+class _BrokenCommandModule:
+    @hookimpl
+    def bctrace_register_commands(self, registry: CommandRegistry) -> None:
+        registry.add("no_such_module_anywhere:group", name="broken")
+
+
+def test_a_command_group_that_cannot_be_imported_is_one_line(project, cli):
+    with registered_plugin(_BrokenCommandModule(), name="broken-commands"):
+        helped = cli("--help")
+        assert helped.exit_code == 0 and "stamp" in helped.stdout and "broken" not in helped.stdout
+        assert helped.stderr == ("warning: plugin 'broken-commands': command 'broken' cannot be loaded: "
+                                 "ModuleNotFoundError: No module named 'no_such_module_anywhere'\n")
+        used = cli("broken")
+        assert used.exit_code == 2 and "cannot be loaded" in used.stderr and "Traceback" not in used.output
