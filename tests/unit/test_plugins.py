@@ -18,7 +18,7 @@ import pytest
 
 from bctrace import Tracer
 from bctrace._internal.plugin_manager import backend_registry, reset_plugin_manager, store_registry
-from bctrace.api import BackendRegistry, CommandRegistry, SignatureInvalid, Signer, SignerConfig, SignerRegistry, StoreRegistry, hookimpl
+from bctrace.api import BackendRegistry, CommandRegistry, SignatureInvalid, Signer, SignerConfig, SignerRegistry, StoreRegistry, hookimpl, pass_tracer
 from bctrace.errors import ConfigError, PluginError
 from bctrace.testing import ChainBackendTests, registered_plugin
 
@@ -233,6 +233,12 @@ def _hi() -> None:
     click.echo(f"hi from {get_config().describe_source()}")
 
 
+@_throwaway_group.command("state")
+@pass_tracer
+def _state(tracer) -> None:
+    click.echo(f"state in {tracer.config.state_dir.name}")
+
+
 class _Commands:
     @hookimpl
     def bctrace_register_commands(self, registry: CommandRegistry) -> None:
@@ -243,6 +249,7 @@ class _Commands:
 def test_hook_register_commands(project, cli):
     with registered_plugin(_Commands(), name="throwaway-commands"):
         assert cli("throwaway", "hi").stdout == "hi from no config file (defaults: local ledger)\n"
+        assert cli("throwaway", "state").stdout == "state in .bctrace\n"  # @pass_tracer
         old = cli("hi")
         assert old.stdout.startswith("hi from") and "'bctrace hi' is deprecated" in old.stderr and "'bctrace throwaway hi'" in old.stderr
     assert cli("throwaway", "hi").exit_code == 2  # gone with the plugin
