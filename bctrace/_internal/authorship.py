@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import PluginError, SignatureInvalid, UsageError
+from ..errors import SignatureInvalid
 from .record import canonical_bytes
-
-if TYPE_CHECKING:
-    from .registry import SignerRegistry
 
 DEFAULT_SCHEME = "eip191"
 """The scheme of records that do not name one (every signed record of bctrace 0.1)."""
@@ -67,7 +64,8 @@ class Signer(ABC):
     @abstractmethod
     def check(cls, message: bytes, signature: str, author: str, source: str) -> str:
         """The identity that signed ``message``; raises :class:`SignatureInvalid` unless it is
-        ``author``, and :class:`UsageError` when this install cannot check the scheme."""
+        ``author``, and :class:`~bctrace.errors.UsageError` when this install cannot check the
+        scheme."""
 
 
 def unsigned_digest(record_json: dict[str, Any]) -> bytes:
@@ -86,29 +84,4 @@ def sign(signer: Signer, record_json: dict[str, Any]) -> str:
     return signer.sign(unsigned_digest(record_json))
 
 
-def _registry() -> SignerRegistry:
-    from .plugin_manager import signer_registry
-
-    return signer_registry()
-
-
-def signer_class(scheme: str, source: str = "[signer]") -> type[Signer]:
-    try:
-        return _registry().get(scheme)
-    except PluginError as err:
-        raise UsageError(f"{source}: signature scheme {scheme!r}: {err.one_line()}") from err
-
-
-def check_signature(record_json: dict[str, Any], source: str = "record") -> str | None:
-    """The verified signer of a signed record, or ``None`` for an unsigned one.
-
-    Raises :class:`SignatureInvalid` when the signature is not the author's.
-    """
-    signature = record_json.get("signature")
-    if signature is None:
-        return None
-    scheme = str(record_json.get("signature_scheme") or DEFAULT_SCHEME)
-    return signer_class(scheme, source).check(unsigned_digest(record_json), str(signature), str(record_json.get("author") or ""), source)
-
-
-__all__ = ["DEFAULT_SCHEME", "SignatureInvalid", "Signer", "SignerConfig", "check_signature", "scheme_fields", "sign", "signer_class", "unsigned_digest"]
+__all__ = ["DEFAULT_SCHEME", "SignatureInvalid", "Signer", "SignerConfig", "scheme_fields", "sign", "unsigned_digest"]

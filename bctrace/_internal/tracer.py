@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from ..errors import ChainError, ChainsFailed, ConfigError, UsageError, one_line
-from .authorship import Signer, scheme_fields, signer_class
+from .authorship import Signer, scheme_fields
 from .authorship import sign as sign_record
 from .backend import ChainBackend
 from .bundle import BUNDLE_SUFFIX, AnchorReceipt, MerkleProofInfo, ProofBundle, bundle_path_for
@@ -26,6 +26,7 @@ from .merkle import MerkleTree
 from .outbox import Outbox
 from .plugin_manager import BctracePluginManager, backend_registry, get_plugin_manager, store_registry
 from .record import Record, Subject, new_salt, parse_digest
+from .signatures import signer_class
 from .stores import ContentStore, StoreConfig
 from .verify import Policy, VerificationReport, verify_bundle, verify_trace
 

@@ -22,12 +22,12 @@ from ..errors import (
     UsageError,
     VerificationError,
 )
-from .authorship import check_signature
 from .backend import ChainBackend
 from .bundle import AnchorReceipt, ProofBundle
 from .hexutil import to_0x
 from .merkle import root_from_proof
 from .record import digest_of_json
+from .signatures import check_signature
 
 Policy = Literal["all", "any"] | int
 Status = Literal["verified", "missing", "mismatch", "tampered", "unreachable", "not-configured"]

@@ -116,7 +116,7 @@ def show(bundle_path: Path, as_json: bool) -> None:
     click.echo(f"bundle   {bundle_path}")
     click.echo(f"record   kind {rec.get('kind')}, trace {rec.get('trace')} step {rec.get('seq', 0)}, created {rec.get('created')}")
     if rec.get("signature"):
-        from .._internal.authorship import check_signature
+        from .._internal.signatures import check_signature
 
         try:
             click.echo(f"author   {check_signature(rec, str(bundle_path))} (signature checks)")

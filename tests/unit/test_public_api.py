@@ -119,3 +119,18 @@ def test_the_circle_check_sees_lazy_and_type_checking_imports():
     graph = import_graph()
     assert "bctrace._internal.tracer" in graph["bctrace.ml.run"]  # a TYPE_CHECKING import
     assert "bctrace._internal.gitstate" in graph["bctrace._internal.tracer"]  # a lazy import
+
+
+KNOWN_CIRCLES = {frozenset({"bctrace._internal.hashing", "bctrace._internal.manifest"})}
+"""Left for later (README, "What is not real yet"); a new circle fails the test below."""
+
+
+def test_no_other_import_circle_in_the_package():
+    graph = import_graph()
+    modules = sorted(m for m in graph if not m.endswith(".__init__"))
+    circles = {
+        frozenset({a, b}) for a in modules for b in modules
+        if a < b and b in graph and reaches(graph, a, b) and reaches(graph, b, a)
+        and not (a == b.rsplit(".", 1)[0] or b == a.rsplit(".", 1)[0])  # a package and its own module
+    }
+    assert circles <= KNOWN_CIRCLES, sorted(sorted(c) for c in circles - KNOWN_CIRCLES)
