@@ -17,6 +17,7 @@ A plugin module::
 
 from __future__ import annotations
 
+from ._internal.authorship import Signer, SignerConfig
 from ._internal.backend import BackendConfig, ChainBackend
 from ._internal.bundle import AnchorReceipt, ProofBundle
 from ._internal.cid import CidParams
@@ -27,7 +28,7 @@ from ._internal.hookspecs import hookimpl
 from ._internal.locks import locked
 from ._internal.merkle import keccak256
 from ._internal.record import Record, Subject, canonical_bytes
-from ._internal.registry import BackendRegistry, CommandRegistry, Registry, StoreRegistry
+from ._internal.registry import BackendRegistry, CommandRegistry, Registry, SignerRegistry, StoreRegistry
 from ._internal.stores import ContentStore, StoreConfig, fetch_bundle
 from ._internal.strictjson import nesting as json_nesting
 from ._internal.tracer import Tracer, open_store
@@ -53,6 +54,9 @@ __all__ = [
     "ProofBundle",
     "Record",
     "Registry",
+    "Signer",
+    "SignerConfig",
+    "SignerRegistry",
     "StoreConfig",
     "StoreRegistry",
     "Subject",

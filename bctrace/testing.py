@@ -16,16 +16,20 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
 from ._internal.backend import ChainBackend
 from ._internal.bundle import AnchorReceipt
+from ._internal.cid import CidParams
+from ._internal.hashing import hash_file
 from ._internal.merkle import MerkleTree
 from ._internal.plugin_manager import get_plugin_manager
+from ._internal.stores import ContentStore
 from .errors import PluginError
 
-__all__ = ["ChainBackendTests", "random_root", "registered_plugin"]
+__all__ = ["ChainBackendTests", "ContentStoreTests", "random_root", "registered_plugin"]
 
 
 @contextmanager
@@ -110,3 +114,34 @@ class ChainBackendTests:
 
     def test_repr_names_the_chain(self, backend: ChainBackend) -> None:
         assert backend.chain in repr(backend)
+
+
+class ContentStoreTests:
+    """Behaviour every ``ContentStore`` must show. Subclasses provide a ``store`` fixture (a
+    ready, open store) and may use ``tmp_path``."""
+
+    @pytest.fixture
+    def store(self) -> ContentStore:  # pragma: no cover - always overridden
+        raise NotImplementedError("subclass ContentStoreTests and provide a 'store' fixture")
+
+    def _file(self, folder: Path, size: int) -> Path:
+        path = folder / f"blob-{size}.bin"
+        path.write_bytes(os.urandom(size))
+        return path
+
+    @pytest.mark.parametrize("size", [0, 1, 300_000])
+    def test_add_returns_the_cid_computed_locally(self, store: ContentStore, tmp_path: Path, size: int) -> None:
+        path = self._file(tmp_path, size)
+        params = CidParams()
+        assert store.add(path, params) == hash_file(path, cid=params).cid
+
+    def test_cat_streams_back_the_same_bytes(self, store: ContentStore, tmp_path: Path) -> None:
+        path = self._file(tmp_path, 600_000)
+        cid = store.add(path, CidParams())
+        with store.cat(cid) as chunks:
+            assert b"".join(chunks) == path.read_bytes()
+
+    def test_has_name_config_and_repr(self, store: ContentStore) -> None:
+        assert isinstance(type(store).name, str) and type(store).name
+        assert isinstance(store.config, type(store).config_model)
+        assert store.store in repr(store)

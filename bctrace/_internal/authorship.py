@@ -1,56 +1,71 @@
-"""Signed records: proof of authorship as an Ethereum address and a timestamp.
+"""Signed records: proof of authorship as an identity (an address, a key) and a timestamp.
 
-A signed record carries ``author`` (the signer's address) and ``signature``: an EIP-191
-``personal_sign`` signature over the SHA-256 of the record's RFC 8785 bytes *without* the
-``signature`` field. The signature is part of the record, so it is covered by the record's digest
-and anchored with it: the anchor's block time bounds when the author had signed. Anyone can check
-it with any Ethereum wallet library (``recover_message(encode_defunct(primitive=h), signature)``).
+A signed record carries ``author`` (the signer's identity) and ``signature`` over the SHA-256 of
+the record's RFC 8785 bytes *without* the ``signature`` field. The signature is part of the
+record, so it is covered by the record's digest and anchored with it: the anchor's block time
+bounds when the author had signed.
 
-Keys are referenced (``key = "env:VAR"``, or an encrypted ``keystore`` with ``password``), read
-only when signing, and never stored, logged or shown. eth-account comes with the ``evm`` extra.
+Signing is a small protocol, :class:`Signer`: a scheme registered by a plugin through
+``bctrace_register_signers`` (the EVM plugin registers ``eip191``, an Ethereum ``personal_sign``
+that any Ethereum library checks). A record signed with another scheme names it in
+``signature_scheme``; a record without that field was signed with ``eip191`` (the only scheme of
+bctrace 0.1), so older bundles read the same. The ``[signer]`` table of the config picks the
+scheme (``scheme = "eip191"`` by default) and is validated by the scheme's config model.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict
 
-from ..errors import ConfigError, SignatureInvalid, UsageError
+from ..errors import SignatureInvalid
 from .record import canonical_bytes
 
-if TYPE_CHECKING:
-    from eth_account.signers.local import LocalAccount
-
-SCHEME = "eip191-sha256-jcs"
-"""personal_sign over sha256(RFC 8785 of the record without its signature)."""
+DEFAULT_SCHEME = "eip191"
+"""The scheme of records that do not name one (every signed record of bctrace 0.1)."""
 
 
 class SignerConfig(BaseModel):
-    """The ``[signer]`` table: whose key signs records (only when asked, or always)."""
+    """The ``[signer]`` table: which scheme signs records, and when. A scheme's own config model
+    subclasses this with its fields (where the key is); unknown keys are refused."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    key: str | None = None
-    """``"env:VAR"``: a hex private key read from the environment when signing."""
-    keystore: Path | None = None
-    """An encrypted Web3 Secret Storage file, relative to the config file."""
-    password: str | None = None
-    """``"env:VAR"`` with the keystore's password; prompted for on a terminal when unset."""
+    scheme: str = DEFAULT_SCHEME
     sign_all: bool = False
     """Sign every record, not only those recorded with ``sign=True`` / ``--sign``."""
 
-    @field_validator("key", "password")
+
+class Signer(ABC):
+    """One signing identity of one scheme. Subclasses are registered by name (the scheme)."""
+
+    scheme: ClassVar[str]
+    """The scheme's registered name, written into records it signs (unless it is the default)."""
+    config_model: ClassVar[type[SignerConfig]] = SignerConfig
+
     @classmethod
-    def _reference_only(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith("env:"):
-            raise ValueError('must reference an environment variable, "env:VAR" (secrets never go in the file)')
-        return value
+    @abstractmethod
+    def from_config(cls, config: SignerConfig, where: str = "[signer]") -> Signer:
+        """Load the key the config references; errors name ``where``, never a secret."""
+
+    @property
+    @abstractmethod
+    def identity(self) -> str:
+        """Who signs, as written into the record's ``author`` (an address, a key id)."""
+
+    @abstractmethod
+    def sign(self, message: bytes) -> str:
+        """The signature of ``message`` (32 bytes: the record's unsigned digest), as text."""
+
+    @classmethod
+    @abstractmethod
+    def check(cls, message: bytes, signature: str, author: str, source: str) -> str:
+        """The identity that signed ``message``; raises :class:`SignatureInvalid` unless it is
+        ``author``, and :class:`~bctrace.errors.UsageError` when this install cannot check the
+        scheme."""
 
 
 def unsigned_digest(record_json: dict[str, Any]) -> bytes:
@@ -59,74 +74,14 @@ def unsigned_digest(record_json: dict[str, Any]) -> bytes:
     return hashlib.sha256(canonical_bytes(fields)).digest()
 
 
-def load_signer(config: SignerConfig, where: str = "[signer]") -> LocalAccount:
-    """The account that signs, from the environment or a keystore; errors never show secrets."""
-    try:
-        from eth_account import Account
-    except ImportError as err:
-        raise ConfigError(f"{where}: signing records needs eth-account: pip install 'bctrace[evm]'") from err
-    if config.key:
-        var = config.key.removeprefix("env:")
-        raw = os.environ.get(var, "").strip()
-        if not raw:
-            raise ConfigError(f"{where}: the signing key is read from environment variable {var}, which is not set")
-        try:
-            return Account.from_key(raw)
-        except (ValueError, TypeError):
-            raise ConfigError(f"{where}: environment variable {var} does not hold a valid hex private key") from None
-    if config.keystore:
-        try:
-            keyfile = json.loads(config.keystore.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            raise ConfigError(f"{where}: keystore {config.keystore} cannot be read ({type(err).__name__})") from None
-        password = _password(config, where)
-        try:
-            return Account.from_key(Account.decrypt(keyfile, password))
-        except (ValueError, KeyError, TypeError):
-            raise ConfigError(f"{where}: keystore {config.keystore} could not be decrypted (wrong password or damaged file)") from None
-    raise ConfigError(f'{where}: no key: set key = "env:VAR" or keystore = "FILE" to sign records')
+def scheme_fields(signer: Signer) -> dict[str, Any]:
+    """Fields a record must carry *before* it is signed by ``signer`` (so they are signed too)."""
+    return {} if signer.scheme == DEFAULT_SCHEME else {"signature_scheme": signer.scheme}
 
 
-def _password(config: SignerConfig, where: str) -> str:
-    if config.password:
-        var = config.password.removeprefix("env:")
-        value = os.environ.get(var)
-        if value is None:
-            raise ConfigError(f"{where}: the keystore password is read from environment variable {var}, which is not set")
-        return value
-    if not sys.stdin.isatty():
-        raise ConfigError(f'{where}: keystore {config.keystore} needs a password: set password = "env:VAR"')
-    import getpass
-
-    return getpass.getpass(f"Password for keystore {config.keystore}: ")
+def sign(signer: Signer, record_json: dict[str, Any]) -> str:
+    """The ``signature`` field of a record whose ``author`` is ``signer.identity``."""
+    return signer.sign(unsigned_digest(record_json))
 
 
-def sign(account: LocalAccount, record_json: dict[str, Any]) -> str:
-    """The ``signature`` field for a record whose ``author`` is the account's address."""
-    from eth_account.messages import encode_defunct
-
-    signed = account.sign_message(encode_defunct(primitive=unsigned_digest(record_json)))
-    return "0x" + bytes(signed.signature).hex()
-
-
-def check_signature(record_json: dict[str, Any], source: str = "record") -> str | None:
-    """The verified signer's address of a signed record, or None for an unsigned one.
-
-    Raises :class:`SignatureInvalid` when the signature does not recover to ``author``.
-    """
-    signature = record_json.get("signature")
-    if signature is None:
-        return None
-    author = str(record_json.get("author") or "")
-    try:
-        from eth_account import Account
-        from eth_account.messages import encode_defunct
-    except ImportError as err:
-        raise UsageError(f"{source}: the record is signed; checking it needs eth-account: pip install 'bctrace[evm]'") from err
-    try:
-        recovered = Account.recover_message(encode_defunct(primitive=unsigned_digest(record_json)), signature=signature)
-    except Exception as err:  # malformed signatures raise assorted errors in eth-keys
-        raise SignatureInvalid(f"{source}: the signature is malformed ({type(err).__name__})") from err
-    if recovered.lower() != author.lower():
-        raise SignatureInvalid(f"{source}: the signature is by {recovered}, not by the author {author or '(none)'}")
-    return recovered
+__all__ = ["DEFAULT_SCHEME", "SignatureInvalid", "Signer", "SignerConfig", "scheme_fields", "sign", "unsigned_digest"]

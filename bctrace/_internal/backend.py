@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import ChainProofUnsupported
+from ..errors import ChainProofUnsupported, UsageError
 from .bundle import AnchorReceipt
 
 
@@ -108,6 +108,16 @@ class ChainBackend(ABC):
         and :class:`~bctrace.errors.ChainProofUnsupported` for a backend without chain proofs.
         """
         raise ChainProofUnsupported(f"the {cls.name!r} backend has no chain proofs to check")
+
+    @classmethod
+    def from_endpoint(cls, chain: str, url: str, receipt: AnchorReceipt, *, state_dir: Path) -> ChainBackend:
+        """A backend that checks ``receipt`` by asking the node at ``url``, with no config
+        (``bctrace verify --rpc CHAIN_ID=URL``): chain id and contract come from the receipt.
+
+        The default refuses: a backend that can be asked at a bare URL (the EVM family) overrides
+        this; one that cannot (a ledger file) needs a ``[chains.NAME]`` table instead.
+        """
+        raise UsageError(f"backend {cls.name!r} cannot check an anchor at an endpoint URL; configure a [chains.NAME] table for it instead")
 
     def describe(self) -> dict[str, Any]:
         """A short, secret-free description for ``bctrace chains``."""

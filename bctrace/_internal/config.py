@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo
 
 from ..errors import ConfigError, PluginError
-from .authorship import SignerConfig
+from .authorship import DEFAULT_SCHEME, SignerConfig
 from .backend import BackendConfig
 
 if sys.version_info >= (3, 11):
@@ -100,8 +100,8 @@ def load_config(
 ) -> Config:
     """Read, expand and validate the configuration.
 
-    :param registry: a :class:`~bctrace.plugins.manager.BackendRegistry`, and
-        :param store_registry: a :class:`~bctrace.plugins.manager.StoreRegistry`; both are built
+    :param registry: a :class:`~bctrace.api.BackendRegistry`, and
+        :param store_registry: a :class:`~bctrace.api.StoreRegistry`; both are built
         from a fresh plugin manager when omitted.
     """
     if registry is None or store_registry is None:
@@ -237,13 +237,7 @@ def _build(source: Path, table: dict[str, Any], registry: Any, store_registry: A
             raise ConfigError(f"config {where}: default_chains names {name!r}, which is not a [chains.{name}] table")
     signer = None
     if top.signer is not None:
-        raw_signer = expand_env(top.signer, f"config {where}: signer")
-        try:
-            signer = SignerConfig.model_validate(raw_signer)
-        except ValidationError as err:
-            raise ConfigError(f"config {where}: signer: {_first_error(err)}") from err
-        if signer.keystore is not None and not signer.keystore.is_absolute():
-            signer = signer.model_copy(update={"keystore": root / signer.keystore})
+        signer = _build_signer(where, expand_env(top.signer, f"config {where}: signer"), root)
     stores = {}
     if top.stores:
         stores = _build_stores(where, top.stores, root, store_registry)
@@ -262,6 +256,21 @@ def _build(source: Path, table: dict[str, Any], registry: Any, store_registry: A
         signer=signer,
         source=source,
     )
+
+
+def _build_signer(where: str, raw: dict[str, Any], root: Path) -> SignerConfig:
+    """The ``[signer]`` table, validated by its scheme's config model (a plugin's)."""
+    from .plugin_manager import signer_registry
+
+    scheme = str(raw.get("scheme", DEFAULT_SCHEME))
+    try:
+        model = signer_registry().get(scheme).config_model
+    except PluginError as err:
+        raise ConfigError(f"config {where}: signer: {err}") from None
+    try:
+        return model.model_validate(raw, context={"root": root})
+    except ValidationError as err:
+        raise ConfigError(f"config {where}: signer: {_first_error(err)}") from err
 
 
 def _build_stores(where: str, tables: dict[str, dict[str, Any]], root: Path, registry: Any) -> dict[str, BaseModel]:

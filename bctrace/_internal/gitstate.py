@@ -1,13 +1,15 @@
-"""The state of a git repository as a record: which code exactly produced a result.
+"""The state of a git repository: which code exactly produced a result. Read here, once, for
+both ``stamp --git`` (:func:`git_state`) and ML runs (:func:`run_git_state`).
 
-A commit id alone does not say what ran when the working tree had local changes, so the record
+A commit id alone does not say what ran when the working tree had local changes, so the state
 also carries the sha256 of the uncommitted diff (``git diff HEAD --binary``: staged and unstaged
-changes to tracked files) and the path, size and sha256 of every untracked, not-ignored file.
-Remote URLs are recorded without credentials. A ``git archive`` tarball of the commit is hashed
-as the record's subject (and optionally uploaded to a content store).
+changes to tracked files) and the path, size and sha256 of untracked, not-ignored files
+(bctrace's own state and bundles excluded: they change with every stamp). Remote URLs are
+recorded without credentials. :func:`git_archive` writes the ``git archive`` tarball of a
+commit, which ``stamp --git`` hashes as the record's subject.
 
 git itself is driven with ``subprocess`` (no library): its plumbing output is stable and git is
-what the user already has.
+what the user already has. Reading the state costs four git calls.
 """
 
 from __future__ import annotations
@@ -15,38 +17,36 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
-import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import SubjectMismatch, UsageError, one_line
-from .hashing import hash_files, subject_for_path, text_name
+from .hashing import hash_files, text_name
 from .hexutil import to_0x
 from .record import canonical_bytes
 
-if TYPE_CHECKING:
-    from .tracer import Recorded, Tracer
-
 BUNDLE_SUFFIX = ".git.bctrace.json"
+_TIMEOUT = 60
+SOURCE_SUFFIXES = frozenset(
+    ".py .pyx .pxd .pyi .ipynb .toml .cfg .ini .yaml .yml .sh .r .jl .c .cc .cpp .h .hpp .cu .rs .go .sql".split()
+)
+"""Untracked files with these suffixes count as source in an ML run; data and outputs (csv,
+json, models) are declared as inputs/outputs instead, so a re-run's outputs do not look like a
+code change."""
 
 
-def _git(repo: Path, *args: str, check: bool = True) -> bytes | None:
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     try:
-        done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, check=False)
+        return subprocess.run(
+            ["git", "-C", str(repo), *args], capture_output=True, timeout=_TIMEOUT, check=False,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
+        )
     except FileNotFoundError as err:
-        raise UsageError("git is not installed (needed by stamp --git)") from err
-    if done.returncode != 0:
-        if check:
-            message = one_line(done.stderr.decode(errors="replace"))
-            raise UsageError(f"{repo}: git {args[0]} failed: {message}")
-        return None
-    return done.stdout
-
-
-def _text(repo: Path, *args: str) -> str | None:
-    out = _git(repo, *args, check=False)
-    return out.decode().strip() if out is not None else None
+        raise UsageError("git is not installed") from err
+    except subprocess.TimeoutExpired as err:
+        raise UsageError(f"{repo}: git {args[0]} did not answer within {_TIMEOUT} s") from err
 
 
 def strip_credentials(url: str) -> str:
@@ -58,38 +58,106 @@ def strip_credentials(url: str) -> str:
     return url
 
 
-def git_state(repo: Path) -> dict[str, Any]:
-    """Commit, tree, branch, remote, uncommitted diff digest and untracked files of ``repo``."""
-    top_text = _text(repo, "rev-parse", "--show-toplevel")
-    if top_text is None:
-        raise UsageError(f"{repo} is not inside a git repository")
-    top = Path(top_text)
-    commit = _text(top, "rev-parse", "--verify", "HEAD")
-    if commit is None:
-        raise UsageError(f"{top}: the repository has no commit yet")
-    diff = _git(top, "diff", "HEAD", "--binary", "--no-ext-diff", "--no-color") or b""
-    listed = (_git(top, "ls-files", "--others", "--exclude-standard", "-z") or b"").split(b"\0")
-    # bctrace's own state and bundles change with every stamp: they are not the code's state.
-    untracked_paths = sorted(
-        p for p in (text_name(os.fsdecode(raw), f"untracked files of {top}") for raw in listed if raw)
-        if not (p.startswith(".bctrace/") or "/.bctrace/" in p or p.endswith(".bctrace.json"))
+@dataclass(frozen=True)
+class GitSnapshot:
+    """What git says about a working tree, read once."""
+
+    top: Path
+    commit: str | None
+    """``None`` in a repository without a commit yet."""
+    branch: str | None
+    remote: str | None
+    """``origin``'s URL (else the first remote's), credentials stripped."""
+    changed_files: int
+    diff_sha256: str
+    diff_size: int
+    untracked: tuple[str, ...]
+    """Untracked, not-ignored paths relative to ``top``, bctrace's own files left out."""
+
+    def hash_untracked(self, keep: frozenset[str] | None = None) -> list[dict[str, Any]]:
+        """``path``/``size``/``sha256`` of each untracked regular file (hashed in parallel);
+        ``{"path", "type": "other"}`` for anything else. ``keep``: only these suffixes."""
+        paths = [p for p in self.untracked if keep is None or Path(p).suffix.lower() in keep]
+        files = [self.top / p for p in paths]
+        regular = [f for f in files if f.is_file() and not f.is_symlink()]
+        by_path = dict(zip(regular, hash_files(regular), strict=True))
+        return [
+            {"path": p, "size": by_path[f].size, "sha256": to_0x(by_path[f].sha256)} if f in by_path else {"path": p, "type": "other"}
+            for p, f in zip(paths, files, strict=True)
+        ]
+
+
+def _own_file(path: str) -> bool:
+    return ".bctrace" in Path(path).parts or path.endswith(".bctrace.json")
+
+
+def read_git(repo: Path) -> GitSnapshot | None:
+    """The state of the working tree containing ``repo``, or ``None`` outside a repository."""
+    top_out = _git(repo, "rev-parse", "--show-toplevel")
+    if top_out.returncode != 0:
+        return None
+    top = Path(top_out.stdout.decode().strip())
+    status = _git(top, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all")
+    if status.returncode != 0:
+        raise UsageError(f"{top}: git status failed: {one_line(status.stderr.decode(errors='replace'))}")
+    commit = branch = None
+    changed = 0
+    untracked: list[str] = []
+    for entry in status.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        if entry.startswith("# branch.oid "):
+            oid = entry.split(" ", 2)[2]
+            commit = None if oid == "(initial)" else oid
+        elif entry.startswith("# branch.head "):
+            head = entry.split(" ", 2)[2]
+            branch = None if head == "(detached)" else head
+        elif entry.startswith("? "):
+            if not _own_file(entry[2:]):
+                untracked.append(text_name(entry[2:], f"untracked files of {top}"))
+        elif entry[:2] in ("1 ", "2 ", "u "):
+            changed += 1
+    diff = _git(top, "diff", "HEAD" if commit else "--cached", "--binary", "--no-color", "--no-ext-diff")
+    diff_bytes = diff.stdout if diff.returncode == 0 else b""
+    return GitSnapshot(
+        top=top, commit=commit, branch=branch, remote=_remote_url(top), changed_files=changed,
+        diff_sha256=to_0x(hashlib.sha256(diff_bytes).digest()), diff_size=len(diff_bytes), untracked=tuple(sorted(untracked)),
     )
-    files = [top / p for p in untracked_paths]
-    regular = [f for f in files if f.is_file() and not f.is_symlink()]
-    by_path = dict(zip(regular, hash_files(regular), strict=False))
-    untracked = [
-        {"path": p, "size": by_path[f].size, "sha256": to_0x(by_path[f].sha256)} if f in by_path else {"path": p, "type": "other"}
-        for p, f in zip(untracked_paths, files, strict=False)
-    ]
-    remote = _text(top, "remote", "get-url", "origin")
+
+
+def _remote_url(top: Path) -> str | None:
+    out = _git(top, "config", "--get-regexp", r"^remote\..*\.url$")
+    if out.returncode != 0:
+        return None
+    urls = dict(line.split(" ", 1) for line in out.stdout.decode().splitlines() if " " in line)
+    url = urls.get("remote.origin.url") or next(iter(urls.values()), None)
+    return strip_credentials(url) if url else None
+
+
+def repo_top(repo: Path) -> Path:
+    """The top folder of the working tree containing ``repo``."""
+    out = _git(repo, "rev-parse", "--show-toplevel")
+    if out.returncode != 0:
+        raise UsageError(f"{repo} is not inside a git repository")
+    return Path(out.stdout.decode().strip())
+
+
+def git_state(repo: Path) -> dict[str, Any]:
+    """The ``git`` body of a ``stamp --git`` record: commit, tree, branch, remote, uncommitted
+    diff digest and every untracked file of the repository containing ``repo``."""
+    snap = read_git(repo)
+    if snap is None:
+        raise UsageError(f"{repo} is not inside a git repository")
+    if snap.commit is None:
+        raise UsageError(f"{snap.top}: the repository has no commit yet")
+    tree = _git(snap.top, "rev-parse", "HEAD^{tree}")
+    untracked = snap.hash_untracked()
     state: dict[str, Any] = {
-        "commit": commit,
-        "tree": _text(top, "rev-parse", "HEAD^{tree}"),
-        "branch": _text(top, "symbolic-ref", "--short", "-q", "HEAD"),
-        "remote": strip_credentials(remote) if remote else None,
-        "dirty": bool(diff) or bool(untracked),
-        "diff_sha256": to_0x(hashlib.sha256(diff).digest()),
-        "diff_size": len(diff),
+        "commit": snap.commit,
+        "tree": tree.stdout.decode().strip() if tree.returncode == 0 else None,
+        "branch": snap.branch,
+        "remote": snap.remote,
+        "dirty": bool(snap.diff_size) or bool(untracked),
+        "diff_sha256": snap.diff_sha256,
+        "diff_size": snap.diff_size,
         "untracked": untracked,
         "untracked_sha256": to_0x(hashlib.sha256(canonical_bytes(untracked)).digest()),
     }
@@ -118,34 +186,39 @@ def check_git_state(repo: Path, record: dict[str, Any]) -> None:
         raise SubjectMismatch(f"repository {repo} is not in its recorded state: {'; '.join(changed)}")
 
 
-def stamp_git(tracer: Tracer, repo: Path, *, store: str | None = None, archive: bool = True) -> Recorded:
-    """Record the state of the git repository at ``repo``; its bundle goes beside the repository
-    as ``NAME.git.bctrace.json`` (:func:`git_bundle_path`), where ``verify REPO`` looks for it.
+def run_git_state(root: Path) -> dict[str, Any] | None:
+    """The ``code.git`` field of an ML run record: like :func:`git_state`, but tolerant of a
+    repository without commits and hashing only untracked *source* files (a training folder
+    often holds large untracked data and outputs, declared and hashed as inputs/outputs)."""
+    try:
+        snap = read_git(root)
+    except UsageError:
+        return None  # no git, or git failed: the run is recorded without its code state
+    if snap is None:
+        return None
+    sources = [{"path": s["path"], "sha256": s["sha256"]} for s in snap.hash_untracked(SOURCE_SUFFIXES) if "sha256" in s]
+    h = hashlib.sha256()
+    for s in sources:
+        h.update(s["path"].encode() + b"\0" + s["sha256"].encode() + b"\n")
+    return {
+        "commit": snap.commit,
+        "branch": snap.branch,
+        "remote": snap.remote,
+        "dirty": bool(snap.changed_files or sources),
+        "changed_files": snap.changed_files,
+        "diff_sha256": snap.diff_sha256 if snap.diff_size else None,
+        "untracked_sources": sources,
+        "untracked_sha256": to_0x(h.digest()) if sources else None,
+    }
 
-    :param archive: make the record's subject the ``git archive --format=tar`` tarball of the
-        commit (name, size, sha256), which anyone with the repository can rebuild and compare.
-    :param store: also upload that tarball to this content store (the subject gets its CID).
-    """
-    state = git_state(Path(repo))
-    top = Path(_text(Path(repo), "rev-parse", "--show-toplevel") or repo)
-    subjects = []
-    if archive or store is not None:
-        with tempfile.TemporaryDirectory(prefix="bctrace-git-") as tmp:
-            tar = Path(tmp) / f"{top.name}-{state['commit'][:12]}.tar"
-            with tar.open("wb") as out:
-                try:
-                    done = subprocess.run(["git", "-C", str(top), "archive", "--format=tar", state["commit"]], stdout=out, stderr=subprocess.PIPE, check=False)
-                except FileNotFoundError as err:  # pragma: no cover - git ran above
-                    raise UsageError("git is not installed") from err
-            if done.returncode != 0:
-                raise UsageError(f"{top}: git archive failed: {one_line(done.stderr.decode(errors='replace'))}")
-            subject, _ = subject_for_path(tar, cid=store is not None)
-            subject = subject.model_copy(update={"media_type": "application/x-tar"})
-            if store is not None:
-                from .stores import put_subject
 
-                with tracer.store(store) as opened:
-                    subject = put_subject(opened, tar, subject)
-                state["archive"] = {"store": store, "cid": subject.cid, "format": "git archive --format=tar"}
-            subjects.append(subject)
-    return tracer.record("git", {"git": state}, subjects=subjects, bundle_path=git_bundle_path(top))
+def git_archive(top: Path, commit: str, dest: Path) -> Path:
+    """Write the ``git archive --format=tar`` tarball of ``commit`` to ``dest``."""
+    with dest.open("wb") as out:
+        try:
+            done = subprocess.run(["git", "-C", str(top), "archive", "--format=tar", commit], stdout=out, stderr=subprocess.PIPE, check=False)
+        except FileNotFoundError as err:  # pragma: no cover - git ran before
+            raise UsageError("git is not installed") from err
+    if done.returncode != 0:
+        raise UsageError(f"{top}: git archive failed: {one_line(done.stderr.decode(errors='replace'))}")
+    return dest

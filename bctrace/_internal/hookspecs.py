@@ -14,12 +14,16 @@ group ``bctrace`` in its package metadata::
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
 if TYPE_CHECKING:
-    from .registry import BackendRegistry, CommandRegistry, StoreRegistry
+    from .registry import BackendRegistry, CommandRegistry, SignerRegistry, StoreRegistry
+
+RunFactory = Callable[..., Any]
+"""``factory(tracer, name, **options)``: what ``Tracer.run(name, **options)`` returns."""
 
 PROJECT = "bctrace"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -49,6 +53,16 @@ def bctrace_register_stores(registry: StoreRegistry) -> None:
 
 
 @hookspec
+def bctrace_register_signers(registry: SignerRegistry) -> None:
+    """Register signature schemes for signed records (proof of authorship).
+
+    :param registry: call ``registry.add("scheme", SignerClass)``; the name is what users write
+        as ``scheme = "name"`` in the ``[signer]`` table, and what a record signed with it
+        carries as ``signature_scheme`` (the default scheme, ``eip191``, is not written).
+    """
+
+
+@hookspec
 def bctrace_register_commands(registry: CommandRegistry) -> None:
     """Add one namespaced command group to the ``bctrace`` command line.
 
@@ -57,4 +71,14 @@ def bctrace_register_commands(registry: CommandRegistry) -> None:
         it only when used; ``registry.alias("old", "mychain new")`` keeps a deprecated top-level
         spelling working. A name bctrace or another plugin already has is refused with one line
         naming both, and the rest of the command line keeps working.
+    """
+
+
+@hookspec(firstresult=True)
+def bctrace_run_factory() -> RunFactory | None:
+    """Provide what ``Tracer.run(name, **options)`` starts: return a callable
+    ``factory(tracer, name, **options)`` (the first plugin to return one wins; the built-in ML
+    plugin returns :func:`bctrace.ml.start_run`). The core has no ML code of its own.
+
+    :returns: the factory, or ``None`` to leave it to another plugin.
     """

@@ -21,7 +21,7 @@ import pluggy
 
 from ..errors import BctraceError, one_line
 from . import hookspecs
-from .registry import BackendRegistry, CommandRegistry, Registry, StoreRegistry
+from .registry import BackendRegistry, CommandRegistry, Registry, SignerRegistry, StoreRegistry
 
 logger = logging.getLogger("bctrace.plugins")
 
@@ -150,6 +150,10 @@ def backend_registry(pm: BctracePluginManager | None = None) -> BackendRegistry:
 
 def store_registry(pm: BctracePluginManager | None = None) -> StoreRegistry:
     return (pm or get_plugin_manager()).fill("bctrace_register_stores", StoreRegistry())
+
+
+def signer_registry(pm: BctracePluginManager | None = None) -> SignerRegistry:
+    return (pm or get_plugin_manager()).fill("bctrace_register_signers", SignerRegistry())
 
 
 def command_registry(pm: BctracePluginManager | None = None, *, core: CommandRegistry | None = None) -> CommandRegistry:

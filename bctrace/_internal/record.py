@@ -62,7 +62,9 @@ class Record(BaseModel):
     salt: str | None = None
     """Random hex that makes the digest of a short, guessable body unguessable."""
     signature: str | None = None
-    """The author's EIP-191 signature of the record without this field (:mod:`bctrace.authorship`)."""
+    """The author's signature of the record without this field (see ``_internal/authorship.py``)."""
+    signature_scheme: str | None = None
+    """The signer's scheme when it is not ``eip191`` (records without it were signed with eip191)."""
 
     @field_validator("created")
     @classmethod

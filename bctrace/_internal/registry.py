@@ -1,5 +1,5 @@
-"""Registries that registrar hooks fill: name -> backend class, store class, or command
-group. Each entry remembers which plugin registered it, so a clash names both plugins."""
+"""Registries that registrar hooks fill: name -> backend class, store class, signer class
+or command group. Each entry remembers which plugin registered it, so a clash names both plugins."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ..errors import PluginError
 if TYPE_CHECKING:
     import click
 
+    from .authorship import Signer  # noqa: F401 - named in a string below
     from .backend import ChainBackend  # noqa: F401 - named in a string below
     from .stores import ContentStore  # noqa: F401 - named in a string below
 
@@ -93,6 +94,10 @@ class BackendRegistry(Registry["ChainBackend"]):
 
 class StoreRegistry(Registry["ContentStore"]):
     kind = "store"
+
+
+class SignerRegistry(Registry["Signer"]):
+    kind = "signer"
 
 
 class CommandRegistry:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import secrets
 from collections.abc import Iterable, Sequence
@@ -17,7 +18,7 @@ from typing import Any, cast
 from pydantic import ValidationError
 
 from ..errors import ChainError, ChainsFailed, ConfigError, UsageError, one_line
-from .authorship import load_signer
+from .authorship import Signer, scheme_fields
 from .authorship import sign as sign_record
 from .backend import ChainBackend
 from .bundle import BUNDLE_SUFFIX, AnchorReceipt, MerkleProofInfo, ProofBundle, bundle_path_for, field_error
@@ -27,10 +28,13 @@ from .merkle import MerkleTree
 from .outbox import Outbox
 from .plugin_manager import BctracePluginManager, backend_registry, get_plugin_manager, store_registry
 from .record import Record, Subject, new_salt, parse_digest
+from .signatures import signer_class
 from .stores import ContentStore, StoreConfig
 from .verify import Policy, TrustedBlocks, VerificationReport, verify_bundle, verify_trace
 
 __all__ = ["FlushResult", "Recorded", "Trace", "Tracer"]
+
+logger = logging.getLogger("bctrace.tracer")
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ class Tracer:
         self._registry = backend_registry(self.pm)
         self._backends: dict[str, ChainBackend] = {}
         self._outbox: Outbox | None = None
-        self._signing_account: Any = None
+        self._signing_account: Signer | None = None
         self._adhoc_backends: dict[Any, ChainBackend] = {}
         """Backends of ``--rpc`` endpoints and ``--ledger`` copies, kept across verify calls."""
         self._verify_cache: dict[Any, Any] = {}
@@ -142,12 +146,12 @@ class Tracer:
 
     # -- recording --------------------------------------------------------------------------
 
-    def _signer(self) -> Any:
-        """The ``[signer]`` account, loaded once (a keystore password is asked for once)."""
+    def _signer(self) -> Signer:
+        """The ``[signer]`` identity, loaded once (a keystore password is asked for once)."""
         if self._signing_account is None:
             if self.config.signer is None:
                 raise ConfigError("signing was asked for, but the config has no [signer] table (key = \"env:VAR\")")
-            self._signing_account = load_signer(self.config.signer)
+            self._signing_account = signer_class(self.config.signer.scheme).from_config(self.config.signer)
         return self._signing_account
 
     def batch(self) -> AbstractContextManager[None]:
@@ -184,14 +188,14 @@ class Tracer:
             ``bundle_dir`` in the config) the bundle is produced on demand by :meth:`bundle`.
         :param bundle_dir: write the bundle into this folder as ``<digest>.bctrace.json``.
         :param sign: sign the record with the ``[signer]`` key (proof of authorship); the
-            default is the signer's ``sign_all`` setting. The author becomes the key's address.
+            default is the signer's ``sign_all`` setting. The author becomes the signer's identity.
         """
         trace_id = trace or secrets.token_hex(16)
         signer = self._signer() if (sign if sign is not None else bool(self.config.signer and self.config.signer.sign_all)) else None
         if signer is not None:
-            if author and author.lower() != signer.address.lower():
-                raise UsageError(f"author {author} is not the signing key's address {signer.address}")
-            author = signer.address
+            if author and author.lower() != signer.identity.lower():
+                raise UsageError(f"author {author} is not the signing key's address {signer.identity}")
+            author = signer.identity
         fields: dict[str, Any] = {
             "kind": kind,
             "trace": trace_id,
@@ -206,7 +210,7 @@ class Tracer:
 
         def build(seq: int, prev: bytes | None) -> tuple[bytes, bytes, str | None]:
             try:
-                rec = Record(seq=seq, prev=to_0x(prev) if prev else None, **fields)
+                rec = Record(seq=seq, prev=to_0x(prev) if prev else None, **fields, **(scheme_fields(signer) if signer else {}))
                 if signer is not None:
                     rec = rec.model_copy(update={"signature": sign_record(signer, rec.to_json_dict())})
                 canonical = rec.canonical_bytes()
@@ -265,6 +269,37 @@ class Tracer:
             sign=sign,
         )
 
+    def stamp_git(self, repo: str | os.PathLike[str], *, store: str | None = None, archive: bool = True) -> Recorded:
+        """Record the state of the git repository at ``repo`` (commit, tree, branch, remote,
+        uncommitted diff, untracked files); its bundle goes beside the repository as
+        ``NAME.git.bctrace.json``.
+
+        :param archive: make the record's subject the ``git archive --format=tar`` tarball of the
+            commit (name, size, sha256), which anyone with the repository can rebuild and compare.
+        :param store: also upload that tarball to this content store (the subject gets its CID).
+        """
+        import tempfile
+
+        from .gitstate import git_archive, git_bundle_path, git_state, repo_top
+        from .hashing import subject_for_path
+
+        state = git_state(Path(repo))
+        top = repo_top(Path(repo))
+        subjects = []
+        if archive or store is not None:
+            with tempfile.TemporaryDirectory(prefix="bctrace-git-") as tmp:
+                tar = git_archive(top, state["commit"], Path(tmp) / f"{top.name}-{state['commit'][:12]}.tar")
+                subject, _ = subject_for_path(tar, cid=store is not None)
+                subject = subject.model_copy(update={"media_type": "application/x-tar"})
+                if store is not None:
+                    from .stores import put_subject
+
+                    with self.store(store) as opened:
+                        subject = put_subject(opened, tar, subject)
+                    state["archive"] = {"store": store, "cid": subject.cid, "format": "git archive --format=tar"}
+                subjects.append(subject)
+        return self.record("git", {"git": state}, subjects=subjects, bundle_path=git_bundle_path(top))
+
     def stamp_text(self, text: str, *, kind: str = "text", name: str = "text", salt: bool = True, **kwargs: Any) -> Recorded:
         """Record the sha256 of a text (the text itself stays with you); salted by default so
         that a short text cannot be guessed from its record."""
@@ -298,6 +333,7 @@ class Tracer:
                         f"or finish the batch without it with `bctrace flush --drop-chain {name}`"
                     )
             stored = self.outbox.anchors(batch.id)
+            logger.info("batch %d: root %s on %s (already anchored on: %s)", batch.id, to_0x(batch.root), ", ".join(batch.chains), ", ".join(stored) or "none")
             failures: list[ChainError] = []
             for name in batch.chains:
                 if name in stored:
@@ -305,9 +341,11 @@ class Tracer:
                 try:
                     receipt = self.backend(name).anchor(batch.root)
                 except ChainError as err:
+                    logger.warning("batch %d: chain %s failed, the batch waits for it: %s", batch.id, name, err.one_line())
                     failures.append(err)
                     continue
                 self.outbox.add_anchor(batch.id, name, receipt)
+                logger.info("batch %d: anchored on %s (chain id %d) in block %d, tx %s", batch.id, name, receipt.chain_id, receipt.block, receipt.tx)
                 stored[name] = receipt
                 result.notes += self.backend(name).notes
                 self.backend(name).notes.clear()
@@ -320,6 +358,7 @@ class Tracer:
                 target = Path(rec.bundle_path) if rec.bundle_path else self.config.bundle_dir / (to_0x(rec.digest) + BUNDLE_SUFFIX)  # type: ignore[operator]
                 result.bundles.append(bundle.write(target))
             self.outbox.finish_batch(batch.id)
+            logger.info("batch %d: done, %d record(s), %d bundle(s) written", batch.id, len(tree), len(result.bundles))
             anchors = []
             for name, receipt in zip(batch.chains, receipts, strict=False):
                 entry = receipt.model_dump(exclude_none=True)
@@ -393,8 +432,7 @@ class Tracer:
         return report
 
     def _endpoint_backends(self, bundle: ProofBundle, rpc: Sequence[tuple[int, str]]) -> dict[str, ChainBackend]:
-        """Backends for ad-hoc endpoints, built like the anchoring chain's backend (kept for the
-        tracer's life, so many bundles share one connection)."""
+        """Backends for ad-hoc endpoints, built by the anchoring backend's ``from_endpoint``."""
         from urllib.parse import urlsplit
 
         out: dict[str, ChainBackend] = {}
@@ -402,22 +440,16 @@ class Tracer:
             receipt = next((a for a in bundle.anchors if a.chain_id == chain_id), None)
             if receipt is None:
                 continue  # reported as a failed check: the bundle has no anchor there
-            kind = receipt.backend if receipt.backend in self._registry else "evm"
             host = urlsplit(url).hostname or "endpoint"
             port = urlsplit(url).port
             name = f"{chain_id}@{host}" + (f":{port}" if port else "")
-            key = (name, url, kind, receipt.contract)
+            key = (name, url, receipt.backend, receipt.contract)
             if key not in self._adhoc_backends:
-                cls = self._registry.get(kind)
-                table = {"backend": kind, "rpc_url": url, "chain_id": chain_id}
-                try:  # the contract is looked up where the bundle claims: a malformed one fails the check
-                    cfg = cls.config_model.model_validate({**table, "contract": receipt.contract})
-                except ValidationError:
-                    try:
-                        cfg = cls.config_model.model_validate(table)
-                    except ValidationError as err:
-                        raise UsageError(f"--rpc {chain_id}=…: {field_error(err)}") from None
-                self._adhoc_backends[key] = cls(name, cfg, state_dir=self.config.state_dir)
+                try:
+                    self._adhoc_backends[key] = self._registry.get(receipt.backend).from_endpoint(
+                        name, url, receipt, state_dir=self.config.state_dir)
+                except (UsageError, ConfigError) as err:
+                    raise UsageError(f"--rpc {chain_id}=…: {err.one_line()}") from err
             out[name] = self._adhoc_backends[key]
         return out
 
@@ -473,11 +505,16 @@ class Tracer:
 
     # -- ML runs (see bctrace.ml) -------------------------------------------------------------
 
-    def run(self, name: str, **kwargs: Any) -> Any:
-        """Record an ML training run as a trace; see :func:`bctrace.ml.run.start_run`."""
-        from ..ml.run import start_run
+    def run(self, name: str, **options: Any) -> Any:
+        """Record an ML training run as a trace (``with tracer.run("name", seed=0) as run:``).
 
-        return start_run(self, name, **kwargs)
+        The run API is a plugin's (the built-in ML plugin's :func:`bctrace.ml.start_run`, found
+        through the ``bctrace_run_factory`` hook), so that the core does not depend on it.
+        """
+        factory = self.pm.hook.bctrace_run_factory()
+        if factory is None:
+            raise UsageError("no plugin provides ML runs (the built-in plugin bctrace.ml.plugin is not loaded)")
+        return factory(self, name, **options)
 
 
 def _make_bundle(record_json: str, digest: bytes, root: bytes, tree: MerkleTree, receipts: list[AnchorReceipt]) -> ProofBundle:

@@ -36,12 +36,12 @@ from ..errors import (
     UsageError,
     VerificationError,
 )
-from .authorship import check_signature
 from .backend import ChainBackend
 from .bundle import AnchorReceipt, ProofBundle, field_error
 from .hexutil import from_0x, to_0x
 from .merkle import root_from_proof
 from .record import RecordView, digest_of_json
+from .signatures import check_signature
 
 Policy = Literal["all", "any"] | int
 Status = Literal["verified", "missing", "mismatch", "tampered", "disputed", "unreachable", "not-configured"]

@@ -37,9 +37,7 @@ def stamp(paths: tuple[str, ...], kind: str | None, trace_id: str | None, store:
     recorded = []
     for p in paths:
         if git_state:
-            from .._internal.gitstate import stamp_git
-
-            recorded.append(stamp_git(tracer, Path(p), store=store))
+            recorded.append(tracer.stamp_git(p, store=store))
         elif p == "-":
             text = sys.stdin.read()
             recorded.append(tracer.stamp_text(text, kind=kind or "text", trace=trace_id,

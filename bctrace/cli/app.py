@@ -65,9 +65,11 @@ class BctraceGroup(click.Group):
         if isinstance(entry, str):
             try:
                 entry = registry.commands[cmd_name] = load_reference(entry)
-            except Exception as err:  # a plugin's broken command module is one line
+            except Exception as err:  # a plugin's broken command module is one line, also in --help
+                del registry.commands[cmd_name]
                 owner = registry.owner(cmd_name) or CORE
-                raise BctraceError(f"plugin {owner!r}: command {cmd_name!r} cannot be loaded: {type(err).__name__}: {one_line(err, 300)}") from err
+                click.echo(f"warning: plugin {owner!r}: command {cmd_name!r} cannot be loaded: {type(err).__name__}: {one_line(err, 300)}", err=True)
+                return None
         return entry
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -94,15 +96,28 @@ def main(ctx: click.Context, config_path: str | None, verbose: int, debug: bool)
     """Tamper-evident, chain-anchored records with portable proof bundles."""
     ctx.obj = {"config_path": config_path, "debug": debug, "verbose": verbose}
     if verbose:
-        _log_to_stderr(logging.INFO if verbose == 1 else logging.DEBUG)
+        _log_to_stderr(ctx, logging.INFO if verbose == 1 else logging.DEBUG)
 
 
-def _log_to_stderr(level: int) -> None:
-    """Operators' view (``-v``): bctrace's loggers to stderr. Secrets are never logged."""
+class _StderrHandler(logging.Handler):
+    """Log lines on the invocation's stderr (click's, so that test runners capture them)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
+def _log_to_stderr(ctx: click.Context, level: int) -> None:
+    """Operators' view (``-v``): bctrace's loggers on stderr for this invocation. Secrets are
+    never logged (keys are referenced, RPC URLs redacted)."""
     logger = logging.getLogger("bctrace")
-    if not any(getattr(h, "_bctrace_cli", False) for h in logger.handlers):
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
-        handler._bctrace_cli = True  # type: ignore[attr-defined]
-        logger.addHandler(handler)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    previous = logger.level
+    logger.addHandler(handler)
     logger.setLevel(level)
+
+    def restore() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+    ctx.call_on_close(restore)

@@ -1,6 +1,6 @@
 """Automatic capture of a run's code and environment, cheaply (target: well under 200 ms).
 
-Everything here reads files, environment variables and three ``git`` calls; nothing imports a
+Everything here reads files, environment variables and four ``git`` calls; nothing imports a
 heavy library. torch, CUDA and cuDNN facts are read only when torch is already imported, and
 thread pools only from the libraries already loaded (threadpoolctl inspects, it does not load).
 """
@@ -12,12 +12,11 @@ import json
 import os
 import platform
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from .._internal.gitstate import strip_credentials
+from .._internal.gitstate import run_git_state
 from .._internal.hexutil import to_0x
 
 __all__ = ["ENV_VARS", "LOCKFILES", "capture_code", "capture_environment", "capture_runtime"]
@@ -51,14 +50,7 @@ LOCKFILES = (
 )
 """Files that pin dependencies; hashed when present in the project folder."""
 
-SOURCE_SUFFIXES = frozenset(
-    ".py .pyx .pxd .pyi .ipynb .toml .cfg .ini .yaml .yml .sh .r .jl .c .cc .cpp .h .hpp .cu .rs .go .sql".split()
-)
-"""Untracked files with these suffixes count as source; data and outputs (csv, json, models)
-are declared as inputs/outputs instead, so a re-run's outputs do not look like a code change."""
-
 CONFIG_SUFFIXES = frozenset(".yaml .yml .json .toml .cfg .ini .conf".split())
-_GIT_TIMEOUT = 10
 
 
 # -- code -------------------------------------------------------------------------------------
@@ -71,75 +63,12 @@ def capture_code(root: str | os.PathLike[str], *, argv: list[str] | None = None)
     root_path = Path(root)
     args = list(argv) if argv is not None else [sys.argv[0], *sys.argv[1:]]
     return {
-        "git": _git_state(root_path),
+        "git": run_git_state(root_path),
         "entry_point": _entry_point(args, root_path),
         "argv": args,
         "config_files": _config_files(args, root_path),
         "cwd": os.getcwd(),
     }
-
-
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[bytes] | None:
-    try:
-        return subprocess.run(
-            ["git", "-C", str(root), *args], capture_output=True, timeout=_GIT_TIMEOUT, check=False,
-            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"},
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-
-
-def _git_state(root: Path) -> dict[str, Any] | None:
-    """Like :func:`bctrace.gitstate.git_state`, but in three git calls, tolerant of a repository
-    without commits, and hashing only untracked *source* files: a training folder often holds
-    large untracked data and outputs, which are declared and hashed as inputs/outputs instead."""
-    status = _git(root, "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all")
-    if status is None or status.returncode != 0:
-        return None  # not a repository, or no git
-    commit = branch = None
-    changed = 0
-    untracked: list[str] = []
-    for entry in status.stdout.decode("utf-8", "surrogateescape").split("\0"):
-        if entry.startswith("# branch.oid "):
-            oid = entry.split(" ", 2)[2]
-            commit = None if oid == "(initial)" else oid
-        elif entry.startswith("# branch.head "):
-            head = entry.split(" ", 2)[2]
-            branch = None if head == "(detached)" else head
-        elif entry.startswith("? "):
-            untracked.append(entry[2:])
-        elif entry[:2] in ("1 ", "2 ", "u "):
-            changed += 1
-    diff = _git(root, "diff", "HEAD", "--binary", "--no-color", "--no-ext-diff") if commit else _git(root, "diff", "--cached", "--binary", "--no-color", "--no-ext-diff")
-    diff_bytes = diff.stdout if diff is not None and diff.returncode == 0 else b""
-    sources = []
-    h = hashlib.sha256()
-    for rel in sorted(untracked):
-        p = root / rel
-        if p.suffix.lower() not in SOURCE_SUFFIXES or ".bctrace" in Path(rel).parts or not p.is_file():
-            continue
-        digest = _sha256_file(p)
-        sources.append({"path": rel, "sha256": digest})
-        h.update(rel.encode() + b"\0" + digest.encode() + b"\n")
-    return {
-        "commit": commit,
-        "branch": branch,
-        "remote": _remote_url(root),
-        "dirty": bool(changed or sources),
-        "changed_files": changed,
-        "diff_sha256": to_0x(hashlib.sha256(diff_bytes).digest()) if diff_bytes else None,
-        "untracked_sources": sources,
-        "untracked_sha256": to_0x(h.digest()) if sources else None,
-    }
-
-
-def _remote_url(root: Path) -> str | None:
-    out = _git(root, "config", "--get-regexp", r"^remote\..*\.url$")
-    if out is None or out.returncode != 0:
-        return None
-    urls = dict(line.split(" ", 1) for line in out.stdout.decode().splitlines() if " " in line)
-    url = urls.get("remote.origin.url") or next(iter(urls.values()), None)
-    return strip_credentials(url) if url else None
 
 
 def _entry_point(args: list[str], root: Path) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Built-in plugin adding ``bctrace ml run | reproduce | report``."""
+"""Built-in plugin: the ``bctrace ml run | reproduce | report`` commands, and the run API behind
+``Tracer.run`` (through the ``bctrace_run_factory`` hook)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,13 @@ from ..errors import UsageError
 @hookimpl
 def bctrace_register_commands(registry: CommandRegistry) -> None:
     registry.add(ml)
+
+
+@hookimpl
+def bctrace_run_factory() -> Any:
+    from .run import start_run
+
+    return start_run
 
 
 @click.group()

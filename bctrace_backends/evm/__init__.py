@@ -1,6 +1,7 @@
 """``evm``: anchor on any EVM chain (public L1s, L2s, private networks, local anvil) over JSON-RPC.
 
-The plugin module: it registers the backend and the ``bctrace evm`` command group. Nothing
+The plugin module: it registers the backend, the ``eip191`` record signer and the ``bctrace evm``
+command group. Nothing
 here imports web3 at import time; the hooks import the heavy modules only when they run.
 """
 
@@ -11,12 +12,17 @@ from typing import TYPE_CHECKING
 from bctrace.api import hookimpl
 
 if TYPE_CHECKING:
-    from bctrace.api import BackendRegistry, CommandRegistry
+    from bctrace.api import BackendRegistry, CommandRegistry, SignerRegistry
 
 
 @hookimpl
 def bctrace_register_backends(registry: BackendRegistry) -> None:
     registry.add("evm", "bctrace_backends.evm.backend:EvmBackend", extra="evm")
+
+
+@hookimpl
+def bctrace_register_signers(registry: SignerRegistry) -> None:
+    registry.add("eip191", "bctrace_backends.evm.signing:Eip191Signer", extra="evm")
 
 
 @hookimpl

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from bctrace.api import AnchorReceipt, BackendConfig, ChainBackend, to_0x
-from bctrace.errors import AnchorMissing, ChainMisconfigured, ClaimMismatch, Reverted
+from bctrace.errors import AnchorMissing, ChainMisconfigured, ClaimMismatch, Reverted, UsageError, one_line
 
 from . import artifact
 from .config import EvmConfig, redact_url
@@ -108,6 +108,22 @@ class EvmBackend(ChainBackend):
     def chain_id(self) -> int:
         self.client.connect()  # checks eth_chainId against the config
         return self.config.required_chain_id
+
+    @classmethod
+    def from_endpoint(cls, chain: str, url: str, receipt: AnchorReceipt, *, state_dir: Path) -> ChainBackend:
+        """Ask the node at ``url`` about ``receipt``: its chain id must be the receipt's, and the
+        registry at the receipt's contract address must hold TraceRegistry code."""
+        from pydantic import ValidationError
+
+        table = {"backend": cls.name, "rpc_url": url, "chain_id": receipt.chain_id}
+        try:  # the contract is looked up where the bundle claims: a malformed one fails the check
+            config = cls.config_model.model_validate({**table, "contract": receipt.contract})
+        except ValidationError:
+            try:
+                config = cls.config_model.model_validate(table)
+            except ValidationError as err:
+                raise UsageError(one_line(err.errors()[0]["msg"])) from None
+        return cls(chain, config, state_dir=state_dir)
 
     def quote_anchor(self, root: bytes | None = None) -> TxQuote:
         """The anchor transaction of ``root`` (default: a random root, as real roots look) with

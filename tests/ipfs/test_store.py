@@ -168,7 +168,6 @@ def test_auth_env_missing_and_literal_secret_refused(make_tracer: Callable[..., 
 def test_git_archive_snapshot_stored(ipfs_api: str, make_tracer: Callable[..., Tracer], tmp_path: Path) -> None:
     import subprocess
 
-    from bctrace._internal.gitstate import stamp_git
 
     repo = tmp_path / "repo"
     repo.mkdir()
@@ -178,7 +177,7 @@ def test_git_archive_snapshot_stored(ipfs_api: str, make_tracer: Callable[..., T
             (repo / "main.py").write_text("print(1)\n")
         subprocess.run(["git", "-C", str(repo), *args], check=True, env=env, capture_output=True)
     tracer = make_tracer(ipfs_api)
-    recorded = stamp_git(tracer, repo, store="ipfs")
+    recorded = tracer.stamp_git(repo, store="ipfs")
     subject = recorded.record.subjects[0]
     assert subject.cid and recorded.record.body["git"]["archive"]["cid"] == subject.cid
     tar = subprocess.run(["git", "-C", str(repo), "archive", "--format=tar", "HEAD"], capture_output=True, check=True).stdout

@@ -55,7 +55,7 @@ def test_a_forged_author_or_edited_body_fails(signing_project):
         with pytest.raises(Exception, match="does not hash"):
             t.verify(ProofBundle.model_validate({**data, "record": forged}))
         # and a signature that does not match its author is named as such
-        from bctrace._internal.authorship import check_signature
+        from bctrace._internal.signatures import check_signature
 
         with pytest.raises(SignatureInvalid, match=f"not by the author {ADDRESS}"):
             check_signature(dict(data["record"], body={"title": "Stolen"}))

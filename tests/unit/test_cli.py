@@ -179,3 +179,21 @@ def test_record_0_1_spellings_keep_their_meaning_with_a_deprecation_line(project
     assert new.exit_code == 0 and new.stderr == "" and json.loads(new.stdout)["seq"] == 0
     both = cli("record", "--kind", "note", "--body", "{}", "--body-file", body_file)
     assert both.exit_code == 2 and "not both" in both.stderr
+
+
+def test_verbose_logs_what_flush_does_and_stops_after_the_command(project, cli):
+    (project / "a.txt").write_text("a")
+    loud = cli("-v", "stamp", "a.txt")
+    assert loud.exit_code == 0
+    assert "bctrace.tracer INFO batch 1: anchored on local" in loud.stderr
+    quiet = cli("stamp", "--json", "-", input="b")
+    assert quiet.exit_code == 0 and quiet.stderr == ""
+
+
+def test_debug_shows_the_cause_chain(project, cli):
+    (project / "bctrace.toml").write_text("state_dir = [unclosed\n")
+    plain = cli("status")
+    assert plain.exit_code == 2 and plain.stderr.startswith("error: config ") and "Traceback" not in plain.stderr
+    debug = cli("--debug", "status")
+    assert debug.exit_code == 2 and debug.stderr.startswith(plain.stderr.splitlines()[0])
+    assert "Traceback" in debug.stderr and "TOMLDecodeError" in debug.stderr and "ConfigError" in debug.stderr

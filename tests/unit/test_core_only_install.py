@@ -75,3 +75,21 @@ def test_commands_of_the_evm_extra_name_it_in_one_line(tmp_path):
         assert result.stderr.startswith(f"error: bctrace {' '.join(args[:2])} needs ") and "pip install 'bctrace[evm]'" in result.stderr
         assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "bctrace.toml").exists()  # devnet wrote nothing
+
+
+def test_a_signed_bundle_without_eth_account_is_one_usage_line(tmp_path, monkeypatch):
+    """The eip191 scheme is the EVM plugin's (registered by reference): without eth-account the
+    config still loads, and checking a signed bundle says what to install (exit 2)."""
+    from bctrace import Tracer
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AUTHOR_KEY", "0x" + "4c" * 32)
+    (tmp_path / "bctrace.toml").write_text('[signer]\nkey = "env:AUTHOR_KEY"\n')
+    (tmp_path / "a.txt").write_text("a")
+    with Tracer.from_config() as tracer:
+        tracer.stamp(tmp_path / "a.txt", sign=True)
+        tracer.flush()
+    result = run(tmp_path, "verify", "a.txt")
+    assert result.returncode == 2, result.stderr
+    assert result.stdout.strip().endswith("the record is signed; checking it needs eth-account: pip install 'bctrace[evm]'")
+    assert len(result.stdout.strip().splitlines()) == 1 and "Traceback" not in result.stderr

@@ -11,7 +11,7 @@ import pytest
 from bctrace import Tracer
 from bctrace._internal.config import load_config
 from bctrace.errors import UsageError
-from bctrace._internal.gitstate import git_state, stamp_git, strip_credentials
+from bctrace._internal.gitstate import git_state, strip_credentials
 
 def git(repo: Path, *args: str) -> str:
     env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x",
@@ -57,7 +57,7 @@ def test_uncommitted_changes_and_untracked_files(repo: Path) -> None:
 
 def test_stamp_git_records_and_anchors(repo: Path, tmp_path: Path) -> None:
     with Tracer(load_config(cwd=tmp_path)) as tracer:
-        recorded = stamp_git(tracer, repo)
+        recorded = tracer.stamp_git(repo)
         tracer.flush()
     state = recorded.record.body["git"]
     assert recorded.record.kind == "git" and state["commit"] == git(repo, "rev-parse", "HEAD")
@@ -67,7 +67,7 @@ def test_stamp_git_records_and_anchors(repo: Path, tmp_path: Path) -> None:
     assert (tmp_path / "proj.git.bctrace.json").exists()
     assert "ghp_secret" not in (tmp_path / "proj.git.bctrace.json").read_text()
     with Tracer(load_config(cwd=tmp_path)) as tracer:
-        assert stamp_git(tracer, repo, archive=False).record.subjects == ()
+        assert tracer.stamp_git(repo, archive=False).record.subjects == ()
 
 
 def test_not_a_repository_and_no_commit(tmp_path: Path) -> None:

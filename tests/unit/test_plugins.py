@@ -5,6 +5,8 @@ plugin registered and unregistered; the autoload switch."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import subprocess
 import sys
@@ -16,7 +18,7 @@ import pytest
 
 from bctrace import Tracer
 from bctrace._internal.plugin_manager import backend_registry, reset_plugin_manager, store_registry
-from bctrace.api import BackendRegistry, CommandRegistry, StoreRegistry, hookimpl
+from bctrace.api import BackendRegistry, CommandRegistry, SignatureInvalid, Signer, SignerConfig, SignerRegistry, StoreRegistry, hookimpl, pass_tracer
 from bctrace.errors import ConfigError, PluginError
 from bctrace.testing import ChainBackendTests, registered_plugin
 
@@ -231,6 +233,12 @@ def _hi() -> None:
     click.echo(f"hi from {get_config().describe_source()}")
 
 
+@_throwaway_group.command("state")
+@pass_tracer
+def _state(tracer) -> None:
+    click.echo(f"state in {tracer.config.state_dir.name}")
+
+
 class _Commands:
     @hookimpl
     def bctrace_register_commands(self, registry: CommandRegistry) -> None:
@@ -241,6 +249,7 @@ class _Commands:
 def test_hook_register_commands(project, cli):
     with registered_plugin(_Commands(), name="throwaway-commands"):
         assert cli("throwaway", "hi").stdout == "hi from no config file (defaults: local ledger)\n"
+        assert cli("throwaway", "state").stdout == "state in .bctrace\n"  # @pass_tracer
         old = cli("hi")
         assert old.stdout.startswith("hi from") and "'bctrace hi' is deprecated" in old.stderr and "'bctrace throwaway hi'" in old.stderr
     assert cli("throwaway", "hi").exit_code == 2  # gone with the plugin
@@ -263,3 +272,108 @@ def test_registry_names_known_backends():
     reg = BackendRegistry()
     with pytest.raises(PluginError, match=r"unknown backend 'x' \(known: none\)"):
         reg.get("x")
+
+
+class _Runs:
+    """A plugin that provides its own run implementation (say, backed by another tracker)."""
+
+    @hookimpl(tryfirst=True)
+    def bctrace_run_factory(self):
+        def factory(tracer, name, **options):
+            return ("throwaway-run", name, options)
+
+        return factory
+
+
+def test_hook_run_factory(project):
+    with Tracer.from_config() as tracer:
+        from bctrace.ml import Run
+
+        with tracer.run("built-in") as run:  # the ML plugin's, through the hook
+            assert isinstance(run, Run)
+        with registered_plugin(_Runs(), name="throwaway-runs"):
+            assert tracer.run("mine", seed=1) == ("throwaway-run", "mine", {"seed": 1})
+        with tracer.run("again") as run:
+            assert isinstance(run, Run)
+
+
+class _HmacSigner(Signer):
+    """A non-EVM signature scheme, as a plugin would add one (HMAC-SHA256 with a shared key:
+    enough to exercise the protocol, not a proof of authorship to a third party)."""
+
+    scheme = "test-hmac"
+
+    class Config(SignerConfig):
+        scheme: str = "test-hmac"
+        who: str
+
+    config_model = Config
+
+    def __init__(self, who: str) -> None:
+        self.who = who
+
+    @classmethod
+    def from_config(cls, config, where="[signer]"):
+        return cls(config.who)
+
+    @property
+    def identity(self) -> str:
+        return self.who
+
+    def sign(self, message: bytes) -> str:
+        return hmac.new(self.who.encode(), message, hashlib.sha256).hexdigest()
+
+    @classmethod
+    def check(cls, message: bytes, signature: str, author: str, source: str) -> str:
+        if not hmac.compare_digest(hmac.new(author.encode(), message, hashlib.sha256).hexdigest(), signature):
+            raise SignatureInvalid(f"{source}: the signature is not {author}'s")
+        return author
+
+
+class _Signers:
+    @hookimpl
+    def bctrace_register_signers(self, registry: SignerRegistry) -> None:
+        registry.add("test-hmac", _HmacSigner)
+
+
+def test_hook_register_signers(project, cli):
+    (project / "bctrace.toml").write_text('[signer]\nscheme = "test-hmac"\nwho = "alice"\n')
+    (project / "a.txt").write_text("a")
+    with registered_plugin(_Signers(), name="throwaway-signers"):
+        stamped = cli("stamp", "--sign", "a.txt")
+        assert stamped.exit_code == 0 and "signed by alice" in stamped.output
+        record = json.loads((project / "a.txt.bctrace.json").read_text())["record"]
+        assert record["signature_scheme"] == "test-hmac" and record["author"] == "alice"
+        verified = cli("verify", "a.txt", "--json")
+        assert verified.exit_code == 0 and json.loads(verified.stdout)["results"][0]["signed_by"] == "alice"
+    # without the plugin the scheme is unknown: a config naming it is refused, and a verifier
+    # with no config gets a usage error naming the scheme, not a false verdict
+    assert "unknown signer 'test-hmac' (known: eip191)" in cli("verify", "a.txt").output
+    (project / "bctrace.toml").unlink()
+    unknown = cli("verify", "a.txt")
+    assert unknown.exit_code == 2 and "signature scheme 'test-hmac': unknown signer 'test-hmac'" in unknown.output
+
+
+def test_eip191_signatures_stay_without_a_scheme_field(project, monkeypatch):
+    """Records signed with the default scheme look exactly as in 0.1 (same digest inputs)."""
+    monkeypatch.setenv("AUTHOR_KEY", "0x" + "4c" * 32)
+    (project / "bctrace.toml").write_text('[signer]\nkey = "env:AUTHOR_KEY"\n')
+    with Tracer.from_config() as tracer:
+        data = tracer.record("note", {}, sign=True).record.to_json_dict()
+    assert "signature_scheme" not in data and data["signature"].startswith("0x")
+
+
+class _BrokenCommandModule:
+    @hookimpl
+    def bctrace_register_commands(self, registry: CommandRegistry) -> None:
+        registry.add("no_such_module_anywhere:group", name="broken")
+
+
+def test_a_command_group_that_cannot_be_imported_is_one_line(project, cli):
+    with registered_plugin(_BrokenCommandModule(), name="broken-commands"):
+        helped = cli("--help")
+        assert helped.exit_code == 0 and "stamp" in helped.stdout and "broken" not in helped.stdout
+        assert helped.stderr == ("warning: plugin 'broken-commands': command 'broken' cannot be loaded: "
+                                 "ModuleNotFoundError: No module named 'no_such_module_anywhere'\n")
+        used = cli("broken")
+        assert used.exit_code == 2 and "cannot be loaded" in used.stderr and "Traceback" not in used.output
