@@ -140,8 +140,8 @@ def show_bundle(path: Path) -> tuple[list[str], int]:
     """The summary of a bundle and the exit code: 0 when the offline checks pass, 1 when the
     record or proof was changed (raises :class:`~bctrace.errors.BundleError` for a file that is
     not a bundle)."""
-    from .._internal.signatures import check_signature
     from .._internal.bundle import ProofBundle, bundle_path_for
+    from .._internal.signatures import check_signature
     from .._internal.verify import check_offline, record_view
 
     if not path.name.endswith(".bctrace.json") and path.exists():

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .._internal.gitstate import run_git_state
+from .._internal.gitstate import run_git_state, strip_credentials
 from .._internal.hexutil import to_0x
 
 __all__ = ["ENV_VARS", "LOCKFILES", "capture_code", "capture_environment", "capture_runtime"]
