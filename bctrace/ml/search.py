@@ -12,17 +12,15 @@ __all__ = ["optuna_search", "sklearn_search"]
 def sklearn_search(search: Any) -> dict[str, Any]:
     """Space, trials and choice of a fitted ``GridSearchCV`` / ``RandomizedSearchCV`` (or any
     ``BaseSearchCV``)."""
-    from .integrations.sklearn import _plain
-
     results = search.cv_results_
     space: Any
     if hasattr(search, "param_grid"):
-        space = _plain(search.param_grid)
+        space = plain_value(search.param_grid)
     else:
-        space = {k: _distribution(v) for k, v in search.param_distributions.items()} if isinstance(search.param_distributions, dict) else _plain(search.param_distributions)
+        space = {k: _distribution(v) for k, v in search.param_distributions.items()} if isinstance(search.param_distributions, dict) else plain_value(search.param_distributions)
     trials = []
     for i, params in enumerate(results["params"]):
-        trial: dict[str, Any] = {"params": _plain(params)}
+        trial: dict[str, Any] = {"params": plain_value(params)}
         for key in ("mean_test_score", "std_test_score", "rank_test_score"):
             if key in results:
                 trial[key.removesuffix("_test_score")] = results[key][i]
@@ -37,7 +35,7 @@ def sklearn_search(search: Any) -> dict[str, Any]:
         "scoring": search.scoring if isinstance(search.scoring, (str, type(None))) else repr(search.scoring),
         "refit": search.refit if isinstance(search.refit, (bool, str)) else repr(search.refit),
         "selection": "highest mean cross-validated score (rank 1)",
-        "best_params": _plain(getattr(search, "best_params_", None)),
+        "best_params": plain_value(getattr(search, "best_params_", None)),
         "best_score": getattr(search, "best_score_", None),
         "trials": trials,
     }
@@ -78,3 +76,20 @@ def _distribution(dist: Any) -> Any:
     if type(dist).__module__.startswith("optuna"):
         return {"distribution": type(dist).__name__, **{k: v for k, v in vars(dist).items() if not k.startswith("_")}}
     return repr(dist)
+
+
+def plain_value(value: Any) -> Any:
+    """Estimator parameters as JSON: nested estimators and callables by their qualified name."""
+    if isinstance(value, (list, tuple)):  # e.g. Pipeline.steps: [(name, estimator), ...]
+        return [plain_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain_value(v) for k, v in value.items()}
+    if hasattr(value, "get_params") and not isinstance(value, type):  # a nested estimator
+        return qualname(type(value))
+    if callable(value):  # a class, or a function such as a custom kernel or score_func
+        return qualname(value if hasattr(value, "__qualname__") else type(value))
+    return value
+
+
+def qualname(obj: Any) -> str:
+    return f"{obj.__module__}.{obj.__qualname__}"

@@ -101,4 +101,4 @@ def test_nan_through_the_python_api_is_our_own_line(project: Path) -> None:
 
     with Tracer.from_config() as tracer, pytest.raises(UsageError) as err:
         tracer.record("x", {"loss": float("nan")})
-    assert str(err.value) == "record of kind 'x': body.loss is nan, which JSON cannot represent (record it as a string)"
+    assert str(err.value) == "record of kind 'x': body.loss: nan is not a JSON number; record it as a string"

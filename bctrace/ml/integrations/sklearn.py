@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..observed import collecting, observe
 from ..run import current_run
+from ..search import plain_value, qualname
 from ..splits import split_summary
 from ._binding import RunBinding, require_run
 from .data import hash_array, log_array
@@ -36,23 +37,7 @@ def estimator_params(estimator: Any) -> dict[str, Any]:
     """Hyper-parameters (``get_params(deep=True)``) as stable JSON values: a nested estimator or
     a function is named by its qualified class or function name, never by a repr that carries a
     memory address (which would make two identical runs look different)."""
-    return {str(k): _plain(v) for k, v in sorted(estimator.get_params(deep=True).items())}
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):  # e.g. Pipeline.steps: [(name, estimator), ...]
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if hasattr(value, "get_params") and not isinstance(value, type):  # a nested estimator
-        return _qualname(type(value))
-    if callable(value):  # a class, or a function such as a custom kernel or score_func
-        return _qualname(value if hasattr(value, "__qualname__") else type(value))
-    return value
-
-
-def _qualname(obj: Any) -> str:
-    return f"{obj.__module__}.{obj.__qualname__}"
+    return {str(k): plain_value(v) for k, v in sorted(estimator.get_params(deep=True).items())}
 
 
 def fit(
@@ -77,7 +62,7 @@ def fit(
     :param fit_params: passed to ``estimator.fit``.
     """
     binding = RunBinding(run=run, tracer=tracer, flush=flush)
-    active = binding.open(name or type(estimator).__name__, {"estimator": _qualname(type(estimator)), **estimator_params(estimator)})
+    active = binding.open(name or type(estimator).__name__, {"estimator": qualname(type(estimator)), **estimator_params(estimator)})
     try:
         log_array(active, X, name=f"{dataset}.X", role="train")
         if y is not None:
@@ -143,7 +128,7 @@ def train_test_split(*arrays: Any, **options: Any) -> list[Any]:
     *parts, train_idx, test_idx = split(*arrays, np.arange(n), **options)
     labels = options.get("stratify") if options.get("stratify") is not None else (arrays[1] if len(arrays) > 1 else None)
     params = {k: v for k, v in options.items() if k != "stratify"} | ({"stratify": True} if options.get("stratify") is not None else {})
-    observe("splits", split_summary({"train": train_idx, "test": test_idx}, method="sklearn.model_selection.train_test_split", params=_plain(params), X=arrays[0], y=labels))
+    observe("splits", split_summary({"train": train_idx, "test": test_idx}, method="sklearn.model_selection.train_test_split", params=plain_value(params), X=arrays[0], y=labels))
     return parts
 
 
@@ -155,5 +140,5 @@ def cv_splits(cv: Any, X: Any, y: Any = None, groups: Any = None) -> list[tuple[
     named = {}
     for k, (train, val) in enumerate(folds):
         named[f"fold-{k}.train"], named[f"fold-{k}.validation"] = train, val
-    observe("splits", split_summary(named, method=_qualname(type(cv)), params=_plain(cv.get_params()) if hasattr(cv, "get_params") else {}, X=X, y=y))
+    observe("splits", split_summary(named, method=qualname(type(cv)), params=plain_value(cv.get_params()) if hasattr(cv, "get_params") else {}, X=X, y=y))
     return folds
