@@ -74,6 +74,17 @@ class ChainBackend(ABC):
         :class:`~bctrace.errors.VerificationError` when the chain's own data is inconsistent.
         """
 
+    def lookup_claimed(self, root: bytes, claimed: AnchorReceipt | None) -> AnchorReceipt | None:
+        """The receipt of ``root``, given the receipt a bundle claims for this chain (or ``None``).
+
+        Verification calls this rather than :meth:`lookup`. The default ignores the claim. A chain
+        that keeps no index by root (Solana memos) overrides it to read the claimed transaction
+        directly and check it, instead of scanning history, so that a wrong claim fails naming
+        what is wrong (the transaction, the memo, the signer). The claim is untrusted: an
+        override must check on the chain everything it returns.
+        """
+        return self.lookup(root)
+
     @abstractmethod
     def head(self) -> int:
         """The latest block number, used to count confirmations of a receipt."""

@@ -150,7 +150,7 @@ def check_chain(backend: ChainBackend, root: bytes, claimed: AnchorReceipt | Non
         live_id = backend.chain_id
         if expected_id is not None and live_id != expected_id:
             return ChainCheck(backend.chain, expected_id, "mismatch", f"chain id is {live_id}, bundle says {expected_id}")
-        found = backend.lookup(root)
+        found = backend.lookup_claimed(root, claimed)
         if found is None:
             return ChainCheck(backend.chain, live_id, "missing", "root not anchored on this chain")
         if claimed is not None and (found.block != claimed.block or found.tx.lower() != claimed.tx.lower()):
