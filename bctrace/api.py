@@ -26,6 +26,7 @@ from ._internal.hookspecs import hookimpl
 from ._internal.merkle import keccak256
 from ._internal.record import Record, Subject, canonical_bytes
 from ._internal.registry import BackendRegistry, CommandRegistry, Registry, StoreRegistry
+from ._internal.secretref import check_env_reference, hide_pasted_secrets, redact_url
 from ._internal.stores import ContentStore, StoreConfig, fetch_bundle
 from ._internal.tracer import Tracer, open_store
 from ._internal.verify import check_offline
@@ -55,6 +56,7 @@ __all__ = [
     "Subject",
     "Tracer",
     "canonical_bytes",
+    "check_env_reference",
     "check_offline",
     "deprecated",
     "emit_json",
@@ -62,11 +64,13 @@ __all__ = [
     "from_0x",
     "get_config",
     "get_tracer",
+    "hide_pasted_secrets",
     "hookimpl",
     "keccak256",
     "open_store",
     "pass_tracer",
     "path_from_config",
+    "redact_url",
     "to_0x",
     *_errors,
 ]

@@ -27,11 +27,11 @@ from web3.exceptions import (
     Web3RPCError,
 )
 
-from bctrace.api import to_0x
+from bctrace.api import redact_url, to_0x
 from bctrace.errors import AnchorFailed, ChainError, ChainMisconfigured, ChainUnreachable, NotPermitted, Reverted, one_line
 
 from . import artifact
-from .config import EvmConfig, redact_url
+from .config import EvmConfig
 from .signer import load_account
 
 if TYPE_CHECKING:
