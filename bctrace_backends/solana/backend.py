@@ -33,11 +33,11 @@ from solders.pubkey import Pubkey
 from solders.signature import Signature
 from solders.transaction import Transaction, VersionedTransaction
 
-from bctrace.api import AnchorReceipt, BackendConfig, ChainBackend, from_0x, to_0x
+from bctrace.api import AnchorReceipt, BackendConfig, ChainBackend, from_0x, redact_url, to_0x
 from bctrace.errors import AnchorFailed, AnchorMissing, ChainIdMismatch, ChainMisconfigured, ChainUnreachable
 
 from .config import MEMO_PROGRAM, SolanaConfig
-from .rpc import SolanaRpc, redact_url
+from .rpc import SolanaRpc
 
 MEMO = Pubkey.from_string(MEMO_PROGRAM)
 LAMPORTS_PER_SOL = 10**9

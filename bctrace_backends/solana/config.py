@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from bctrace.api import BackendConfig
+from bctrace.api import BackendConfig, check_env_reference, hide_pasted_secrets
 
 MEMO_PROGRAM = "MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr"
 """The SPL Memo program (v2), the same id on every cluster."""
@@ -35,9 +35,7 @@ PRESETS: dict[str, Cluster] = {
 """Solana's public clusters, with their genesis hashes (which identify a cluster: see ``chain_id``)."""
 
 EXPLORER = "https://explorer.solana.com"
-_ENV_REF = re.compile(r"^env:[A-Za-z_][A-Za-z0-9_]*$")
 _BASE58 = re.compile(r"^[1-9A-HJ-NP-Za-km-z]{32,44}$")
-_PASTED = "<hidden: a secret value written into the config>"
 
 
 class SolanaConfig(BackendConfig):
@@ -71,16 +69,12 @@ class SolanaConfig(BackendConfig):
     @model_validator(mode="before")
     @classmethod
     def _hide_pasted_secret(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("key"), str) and not _ENV_REF.match(data["key"]):
-            data = {**data, "key": _PASTED}
-        return data
+        return hide_pasted_secrets(data, ("key",))
 
     @field_validator("key")
     @classmethod
     def _env_reference(cls, value: str | None) -> str | None:
-        if value is not None and not _ENV_REF.match(value):
-            raise ValueError('must be a reference like "env:SOLANA_KEY" (secrets are never written in the config file)')
-        return value
+        return check_env_reference(value, "key")
 
     @field_validator("signer", "genesis_hash")
     @classmethod

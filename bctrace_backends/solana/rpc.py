@@ -10,19 +10,11 @@ from __future__ import annotations
 
 import itertools
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
+from bctrace.api import redact_url
 from bctrace.errors import AnchorFailed, ChainUnreachable, one_line
-
-
-def redact_url(url: str) -> str:
-    parts = urlsplit(url)
-    if not parts.scheme or not parts.hostname:
-        return "<rpc url>"
-    host = parts.hostname + (f":{parts.port}" if parts.port else "")
-    return f"{parts.scheme}://{host}" + ("/…" if (parts.path.strip("/") or parts.query or parts.username) else "")
 
 
 class SolanaRpc:
