@@ -125,6 +125,7 @@ class SolanaBackend(ChainBackend):
     # -- anchoring -------------------------------------------------------------------------------
 
     def anchor(self, root: bytes) -> AnchorReceipt:
+        self.genesis_hash  # noqa: B018 - refuses a node of another cluster before anything is sent
         found = self.lookup(root)
         if found is not None:
             return found

@@ -98,3 +98,13 @@ def test_chains_estimate_shows_the_fee_in_sol(stamped, cli):
     result = cli("--config", config, "chains", "--estimate", "--json")
     assert result.exit_code == 0, result.output + result.stderr
     assert "0.000005 SOL" in result.output
+
+
+def test_a_node_of_another_cluster_is_refused_before_anything_is_sent(solana_chain, write_config, project, cli):
+    devnet = "EtWTRABZaYq6iMfeYKouRu166VU2xqa1wcaWoxPkrZBG"
+    config = write_config({"sol": solana_chain.table(genesis_hash=devnet)}, default_chains=["sol"], path=project / "bctrace.toml")
+    (project / "a.txt").write_text("must not land on the wrong cluster\n")
+    result = cli("--config", config, "stamp", "a.txt")
+    assert result.exit_code != 0
+    assert f"the node's genesis hash is {solana_chain.node.genesis_hash}, config says {devnet}" in result.stderr
+    assert solana_chain.node.landed == {}
