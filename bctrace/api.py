@@ -29,6 +29,7 @@ from ._internal.locks import locked
 from ._internal.merkle import keccak256
 from ._internal.record import Record, Subject, canonical_bytes
 from ._internal.registry import BackendRegistry, CommandRegistry, Registry, SignerRegistry, StoreRegistry
+from ._internal.secretref import check_env_reference, hide_pasted_secrets, redact_url
 from ._internal.stores import ContentStore, StoreConfig, fetch_bundle
 from ._internal.strictjson import nesting as json_nesting
 from ._internal.tracer import Tracer, open_store
@@ -62,6 +63,7 @@ __all__ = [
     "Subject",
     "Tracer",
     "canonical_bytes",
+    "check_env_reference",
     "check_offline",
     "deprecated",
     "emit_json",
@@ -69,6 +71,7 @@ __all__ = [
     "from_0x",
     "get_config",
     "get_tracer",
+    "hide_pasted_secrets",
     "hookimpl",
     "json_nesting",
     "keccak256",
@@ -77,6 +80,7 @@ __all__ = [
     "pass_tracer",
     "path_from_config",
     "require_extra",
+    "redact_url",
     "to_0x",
     *_errors,
 ]

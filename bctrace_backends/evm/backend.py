@@ -19,11 +19,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from bctrace.api import AnchorReceipt, BackendConfig, ChainBackend, to_0x
+from bctrace.api import AnchorReceipt, BackendConfig, ChainBackend, redact_url, to_0x
 from bctrace.errors import AnchorMissing, ChainMisconfigured, ClaimMismatch, Reverted, UsageError, one_line
 
 from . import artifact
-from .config import EvmConfig, redact_url
+from .config import EvmConfig
 
 if TYPE_CHECKING:
     from web3.contract import Contract

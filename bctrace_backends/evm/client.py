@@ -30,11 +30,11 @@ from web3.exceptions import (
     Web3RPCError,
 )
 
-from bctrace.api import locked, to_0x
+from bctrace.api import locked, redact_url, to_0x
 from bctrace.errors import AnchorFailed, ChainError, ChainMisconfigured, ChainUnreachable, NotPermitted, Reverted, one_line
 
 from . import artifact
-from .config import EvmConfig, redact_url
+from .config import EvmConfig
 from .retry import RetryingHTTPProvider
 from .signer import load_account
 

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
-from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from bctrace.api import BackendConfig, path_from_config
+from bctrace.api import BackendConfig, check_env_reference, hide_pasted_secrets, path_from_config
 
 
 @dataclass(frozen=True)
@@ -57,9 +56,7 @@ DEFAULT_MAX_FEE_GWEI = 1000
 """Fee cap for chains without a preset and without ``max_fee_per_gas``."""
 
 _UNITS = {"wei": 1, "gwei": 10**9, "ether": 10**18, "eth": 10**18}
-_ENV_REF = re.compile(r"^env:[A-Za-z_][A-Za-z0-9_]*$")
 _ADDRESS = re.compile(r"^0x[0-9a-fA-F]{40}$")
-_PASTED = "<hidden: a secret value written into the config>"
 
 
 def parse_wei(value: Any) -> Any:
@@ -85,20 +82,6 @@ Wei = Annotated[int, BeforeValidator(parse_wei), Field(ge=0)]
 
 MAX_URL_LENGTH = 4096
 """Longer RPC URLs are refused: real ones (with an API key) are under 200 characters."""
-
-
-def redact_url(url: str) -> str:
-    """``scheme://host[:port]`` only: paths, queries and userinfo often carry API keys."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return "<rpc url>"
-    if not parts.scheme or not parts.hostname:
-        return "<rpc url>"
-    host = parts.hostname + (f":{port}" if port else "")
-    hidden = "/…" if (parts.path.strip("/") or parts.query or parts.username) else ""
-    return f"{parts.scheme}://{host}{hidden}"
 
 
 class EvmConfig(BackendConfig):
@@ -157,20 +140,12 @@ class EvmConfig(BackendConfig):
     def _hide_pasted_secrets(cls, data: Any) -> Any:
         """Swap a pasted secret for a placeholder before validation, so that no error object
         (``str``, ``errors()``, a chained traceback) ever holds it; the field check then fails."""
-        if isinstance(data, dict):
-            pasted = [f for f in ("key", "password") if isinstance(data.get(f), str) and not _ENV_REF.match(data[f])]
-            if pasted:
-                data = {**data, **dict.fromkeys(pasted, _PASTED)}
-        return data
+        return hide_pasted_secrets(data, ("key", "password"))
 
     @field_validator("key", "password")
     @classmethod
     def _env_reference(cls, value: str | None, info: ValidationInfo) -> str | None:
-        if value is not None and not _ENV_REF.match(value):
-            raise ValueError(
-                f"must be a reference like \"env:MY_{(info.field_name or 'secret').upper()}\" (secrets are never written in the config file)"
-            )
-        return value
+        return check_env_reference(value, info.field_name)
 
     @field_validator("rpc_url")
     @classmethod

@@ -12,6 +12,13 @@ EVM (reusable for L2 and permissioned-network tests):
 - ``rpc_proxy(upstream, rewrite)``: a loopback JSON-RPC proxy in front of a node that lets
   ``rewrite(request, reply)`` change each reply (PoA blocks, lying providers); returns its URL.
 
+Solana:
+
+- ``solana_node``: the Solana runtime in-process (LiteSVM) behind a JSON-RPC server on 127.0.0.1
+  and a free port (``tests/solana_rpc.py``), stopped at teardown.
+- ``solana_chain``: a funded signer whose key is in an environment variable; ``table()`` is a
+  ready ``[chains.NAME]`` table.
+
 Rollups and permissioned networks (on anvil, with the chain id of the real network):
 
 - ``op_chain_factory(chain_id=10, ecotone=True)``: an OP-stack-like chain, the GasPriceOracle
@@ -237,6 +244,45 @@ def permissioned_chain_factory(evm_chain_factory: Callable[..., EvmChain]) -> Ca
         return chain
 
     return make
+
+
+@pytest.fixture
+def solana_node() -> Iterator[Any]:
+    from solana_rpc import LiteSvmNode
+
+    node = LiteSvmNode().start()
+    try:
+        yield node
+    finally:
+        node.stop()
+
+
+@dataclass
+class SolanaChain:
+    node: Any
+    keypair: Any
+    env: str
+
+    @property
+    def signer(self) -> str:
+        return str(self.keypair.pubkey())
+
+    def table(self, **overrides: Any) -> dict[str, Any]:
+        return {"backend": "solana", "rpc_url": self.node.url, "key": f"env:{self.env}", "poll_interval": 0.05, **overrides}
+
+    def backend(self, state_dir: Path, name: str = "solana-local", **overrides: Any) -> Any:
+        from bctrace_backends.solana.backend import SolanaBackend
+        from bctrace_backends.solana.config import SolanaConfig
+
+        return SolanaBackend(name, SolanaConfig(**self.table(**overrides)), state_dir=state_dir)
+
+
+@pytest.fixture
+def solana_chain(solana_node: Any, monkeypatch: pytest.MonkeyPatch) -> SolanaChain:
+    keypair = solana_node.funded_keypair()
+    env = f"BCTRACE_TEST_SOLANA_KEY_{uuid.uuid4().hex[:8].upper()}"
+    monkeypatch.setenv(env, str(keypair))
+    return SolanaChain(solana_node, keypair, env)
 
 
 def _toml_value(value: Any) -> str:

@@ -10,6 +10,7 @@ import textwrap
 OPTIONAL = [
     "web3", "eth_account", "eth_abi", "eth_utils", "rlp", "solcx", "httpx", "blake3", "numpy", "torch",
     "sklearn", "lightning", "pytorch_lightning", "transformers", "mlflow", "testcontainers", "threadpoolctl",
+    "solders",
 ]
 
 CHILD = textwrap.dedent(

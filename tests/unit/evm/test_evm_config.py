@@ -8,8 +8,9 @@ import pytest
 from pydantic import ValidationError
 
 from bctrace._internal.config import load_config
+from bctrace.api import redact_url
 from bctrace.errors import ConfigError
-from bctrace_backends.evm.config import PRESETS, EvmConfig, parse_wei, redact_url
+from bctrace_backends.evm.config import PRESETS, EvmConfig, parse_wei
 
 KEY = "0x" + "ab" * 32
 
