@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-import bctrace
 from bctrace.ml.envfile import version_changes
 
 pytestmark = pytest.mark.slow
@@ -42,7 +41,7 @@ def test_env_file_installs_and_reproduce_names_a_changed_version(ml_project: Pat
     text = (ml_project / "req.txt").read_text()
     assert f"# Python {sys.version.split()[0]} (CPython) on Linux" in text
     assert "\niniconfig==2.0.0\n" in text and "\ntorch==2.13.0+cpu\n" in text and "\nscikit-learn==" in text
-    assert re.search(rf"^# bctrace=={re.escape(bctrace.__version__)} was installed from an editable folder", text, re.M)  # not on any index: a comment
+    assert re.search(r"^# bctrace==\S+ was installed from an editable folder", text, re.M)  # not on any index: a comment
     # pip resolves every pin from the index, as a fresh environment would (installed ones ignored)
     dry = subprocess.run([*PIP, "install", "--dry-run", "--ignore-installed", "--quiet", "--report", "-", "-r", "req.txt"],
                          cwd=ml_project, capture_output=True, text=True, timeout=540)
