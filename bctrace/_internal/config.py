@@ -213,22 +213,7 @@ def _build(source: Path, table: dict[str, Any], registry: Any, store_registry: A
     root = source.resolve().parent
     chains: dict[str, BackendConfig] = {}
     for name, raw in top.chains.items():
-        if not isinstance(raw, dict):
-            raise ConfigError(f"config {where}: chain {name!r} must be a table")
-        raw = expand_env(raw, f"config {where}: chain {name!r}")
-        backend = raw.get("backend")
-        if not backend:
-            raise ConfigError(f"config {where}: chain {name!r}: field 'backend' is missing")
-        if not isinstance(backend, str):
-            raise ConfigError(f"config {where}: chain {name!r}: field 'backend' must be a backend name (a string)")
-        try:
-            model = registry.get(backend).config_model
-        except PluginError as err:
-            raise ConfigError(f"config {where}: chain {name!r}: {err}") from None
-        try:
-            chains[name] = model.model_validate(raw, context={"root": root, "chain": name})
-        except ValidationError as err:
-            raise ConfigError(f"config {where}: chain {name!r}: {_first_error(err)}") from err
+        chains[name] = _plugin_table(where, "chain", name, raw, root, registry)
     if not chains:
         chains[DEFAULT_CHAIN] = registry.get("local").config_model(backend="local")
     default_chains = top.default_chains if top.default_chains is not None else list(chains)
@@ -274,25 +259,29 @@ def _build_signer(where: str, raw: dict[str, Any], root: Path) -> SignerConfig:
 
 
 def _build_stores(where: str, tables: dict[str, dict[str, Any]], root: Path, registry: Any) -> dict[str, BaseModel]:
-    stores: dict[str, BaseModel] = {}
-    for name, raw in tables.items():
-        raw = expand_env(raw, f"config {where}: store {name!r}")
-        if not isinstance(raw, dict):
-            raise ConfigError(f"config {where}: store {name!r} must be a table")
-        backend = raw.get("backend")
-        if not backend:
-            raise ConfigError(f"config {where}: store {name!r}: field 'backend' is missing")
-        if not isinstance(backend, str):
-            raise ConfigError(f"config {where}: store {name!r}: field 'backend' must be a backend name (a string)")
-        try:
-            model = registry.get(backend).config_model
-        except PluginError as err:
-            raise ConfigError(f"config {where}: store {name!r}: {err}") from None
-        try:
-            stores[name] = model.model_validate(raw, context={"root": root, "store": name})
-        except ValidationError as err:
-            raise ConfigError(f"config {where}: store {name!r}: {_first_error(err)}") from err
-    return stores
+    return {name: _plugin_table(where, "store", name, raw, root, registry) for name, raw in tables.items()}
+
+
+def _plugin_table(where: str, kind: str, name: str, raw: Any, root: Path, registry: Any) -> Any:
+    """One ``[chains.NAME]`` or ``[stores.NAME]`` table, validated by the config model of the
+    plugin its ``backend`` names; every problem is one ConfigError naming the table and field."""
+    label = f"config {where}: {kind} {name!r}"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{label} must be a table")
+    raw = expand_env(raw, label)
+    backend = raw.get("backend")
+    if not backend:
+        raise ConfigError(f"{label}: field 'backend' is missing")
+    if not isinstance(backend, str):
+        raise ConfigError(f"{label}: field 'backend' must be a backend name (a string)")
+    try:
+        model = registry.get(backend).config_model
+    except PluginError as err:
+        raise ConfigError(f"{label}: {err}") from None
+    try:
+        return model.model_validate(raw, context={"root": root, kind: name})
+    except ValidationError as err:
+        raise ConfigError(f"{label}: {_first_error(err)}") from err
 
 
 def path_from_config(value: Path | None, info: ValidationInfo) -> Path | None:
