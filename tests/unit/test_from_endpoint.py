@@ -23,8 +23,8 @@ def test_a_receipt_from_a_backend_not_installed_is_named(project, cli):
     assert cli("stamp", "a.txt").exit_code == 0
     path = project / "a.txt.bctrace.json"
     bundle = json.loads(path.read_text())
-    bundle["anchors"][0]["backend"] = "solana"
+    bundle["anchors"][0]["backend"] = "tezos"
     path.write_text(json.dumps(bundle))
     chain_id = bundle["anchors"][0]["chain_id"]
     result = cli("verify", "a.txt", "--rpc", f"{chain_id}=http://127.0.0.1:9")
-    assert result.exit_code == 2 and "unknown backend 'solana'" in result.output
+    assert result.exit_code == 2 and "unknown backend 'tezos'" in result.output
