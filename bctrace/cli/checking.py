@@ -62,7 +62,7 @@ def verify(ctx: click.Context, targets: tuple[str, ...], policy: str, chains: tu
             results.append({"target": target, "verified": False, "error": err.one_line()})
             codes.append(err.exit_code)
             continue
-        entry = {"target": target, **report.to_dict()}
+        entry = {"target": target, **report.to_dict(), **({"text_matches": True} if text is not None else {})}
         if not report.ok:
             failure = report.failure()
             entry["error"] = str(failure)
@@ -111,7 +111,8 @@ def verification_lines(entry: dict[str, Any]) -> list[str]:
     chains = entry.get("chains") or []
     ok = "error" not in entry
     signed = f" (signed by {entry['signed_by']})" if entry.get("signed_by") else ""
-    lines = [f"{'OK ' if ok else 'FAILED '}{safe(entry['target'])}{signed}" + (f": {safe(entry['error'])}" if not ok and not chains else "")]
+    text = " (the text matches)" if entry.get("text_matches") else ""
+    lines = [f"{'OK ' if ok else 'FAILED '}{safe(entry['target'])}{text}{signed}" + (f": {safe(entry['error'])}" if not ok and not chains else "")]
     if chains:
         lines += table_lines(
             ["chain", "chain id", "status", "block", "time (UTC)", "confirmations", "checked by", "tx / reason"],

@@ -48,7 +48,8 @@ def test_stamp_of_stdin_stores_no_plain_sha256_of_the_text(project: Path, cli) -
 
 def test_verify_text_from_stdin_and_argument(project: Path, cli) -> None:
     bundle, _ = stamp_idea(cli)
-    assert cli("verify", "--text", "-", bundle, input=IDEA).exit_code == 0
+    right = cli("verify", "--text", "-", bundle, input=IDEA)
+    assert right.exit_code == 0 and "(the text matches)" in right.output
     assert cli("verify", "--text", IDEA, bundle).exit_code == 0
     wrong = cli("verify", "--text", "-", bundle, input="my other idea\n")
     assert wrong.exit_code == 1 and "does not match subject 'text'" in wrong.output
