@@ -41,6 +41,10 @@ class Subject(BaseModel):
     digests: dict[str, str] | None = None
     """Further digests of the same bytes, e.g. ``{"blake3": "0x..."}``."""
     media_type: str | None = None
+    hash_scheme: str | None = None
+    """How ``sha256`` was computed when it is not the plain SHA-256 of the bytes:
+    ``salted-sha256-v1`` is SHA-256(salt || content), the salt kept by the producer
+    (:mod:`bctrace._internal.privatetext`)."""
 
 
 class Record(BaseModel):

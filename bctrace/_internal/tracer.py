@@ -3,6 +3,7 @@ verify and the chain backends chosen in the config."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -44,6 +45,8 @@ class Recorded:
     record: Record
     digest: bytes
     bundle_path: Path | None = None
+    salt_file: Path | None = None
+    """For a salted text: the producer's file holding the salt (never anchored nor bundled)."""
 
     @property
     def digest_hex(self) -> str:
@@ -300,12 +303,44 @@ class Tracer:
                 subjects.append(subject)
         return self.record("git", {"git": state}, subjects=subjects, bundle_path=git_bundle_path(top))
 
-    def stamp_text(self, text: str, *, kind: str = "text", name: str = "text", salt: bool = True, **kwargs: Any) -> Recorded:
-        """Record the sha256 of a text (the text itself stays with you); salted by default so
-        that a short text cannot be guessed from its record."""
+    def stamp_text(self, text: str, *, kind: str = "text", name: str = "text", salt: bool | str = True, **kwargs: Any) -> Recorded:
+        """Record a text by its hash (the text itself stays with you).
+
+        Salted by default: the recorded hash is SHA-256(salt || text) (``hash_scheme``
+        ``salted-sha256-v1``) and the salt is kept only in ``STATE_DIR/salts/`` (see
+        :attr:`Recorded.salt_file`), so nobody holding the bundle can confirm a guessed text.
+        ``salt`` may be a ``0x`` hex salt of 32 bytes to reuse; ``False`` records the plain
+        sha256 (anyone can then test guesses).
+        """
+        from .privatetext import TEXT_MEDIA_TYPE, parse_salt, salted_text_subject
+
         data = text.encode("utf-8")
-        subject = Subject(name=name, sha256=to_0x(hashlib.sha256(data).digest()), size=len(data), media_type="text/plain; charset=utf-8")
-        return self.record(kind, subjects=[subject], salt=salt, **kwargs)
+        if salt is False:
+            subject = Subject(name=name, sha256=to_0x(hashlib.sha256(data).digest()), size=len(data), media_type=TEXT_MEDIA_TYPE)
+            return self.record(kind, subjects=[subject], **kwargs)
+        subject, kept = salted_text_subject(text, self.config.state_dir, name=name,
+                                            salt=parse_salt(salt) if isinstance(salt, str) else None)
+        return dataclasses.replace(self.record(kind, subjects=[subject], **kwargs), salt_file=kept)
+
+    def verify_text(self, text: str, target: ProofBundle | str | os.PathLike[str], *, salt: str | None = None,
+                    **options: Any) -> VerificationReport:
+        """Check that ``text`` is the text a bundle records, then verify the bundle as
+        :meth:`verify` does (``options`` are its options).
+
+        A salted text subject needs its salt: ``salt`` (``0x`` hex) if given, else the producer's
+        ``STATE_DIR/salts/`` file. Raises :class:`~bctrace.errors.SubjectMismatch` (exit 1) for a
+        different text, :class:`~bctrace.errors.UsageError` (exit 2) when the salt is not found.
+        Bundles with a plain sha256 text subject (written before salted subjects) need no salt.
+        """
+        from .privatetext import check_text
+        from .verify import check_offline, record_view
+
+        bundle, source, _ = self._resolve_bundle(target)
+        check_offline(bundle, source)
+        check_text(text, record_view(bundle, source).subjects, source, salt=salt, state_dir=self.config.state_dir)
+        report = self.verify(bundle, **options)
+        report.subject_checked.append("text")
+        return report
 
     # -- anchoring --------------------------------------------------------------------------
 

@@ -49,6 +49,8 @@ def stamp(paths: tuple[str, ...], kind: str | None, trace_id: str | None, store:
     rows = [
         {"path": p, "digest": r.digest_hex, "bundle": str(r.bundle_path) if r.bundle_path else None,
          "subject": r.record.subjects[0].sha256 if r.record.subjects else None,
+         "hash_scheme": r.record.subjects[0].hash_scheme if r.record.subjects else None,
+         "salt_file": str(r.salt_file) if r.salt_file else None,
          "signed_by": r.record.author if r.record.signature else None}
         for p, r in zip(paths, recorded, strict=False)
     ]
@@ -56,8 +58,11 @@ def stamp(paths: tuple[str, ...], kind: str | None, trace_id: str | None, store:
         emit_json({"stamped": rows, "flush": result.batches if result else None})
         return
     for row in rows:
-        click.echo(f"{row['path']}: sha256 {row['subject']}  record {row['digest']}"
+        hashed = f"salted sha256 {row['subject']}" if row["salt_file"] else f"sha256 {row['subject']}"
+        click.echo(f"{row['path']}: {hashed}  record {row['digest']}"
                    + (f"  signed by {row['signed_by']}" if row["signed_by"] else ""))
+        if row["salt_file"]:
+            click.echo(f"  salt kept in {row['salt_file']} (give it with --salt to whoever should check the text)")
         if not no_flush:
             click.echo(f"  bundle {row['bundle']}")
     if result:

@@ -24,17 +24,24 @@ from .output import safe, table_lines, when
                    "ledger head hash) alone, with no network; repeatable.")
 @click.option("--ledger", "ledgers", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Check local-ledger anchors against this copy of a ledger (ledger.jsonl or its folder).")
+@click.option("--text", help="Check that this text (`-`: read it from stdin) is the text the bundles record.")
+@click.option("--salt", metavar="0xHEX", help="The salt of a salted text (default: the producer's STATE_DIR/salts/).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_context
 def verify(ctx: click.Context, targets: tuple[str, ...], policy: str, chains: tuple[str, ...], rpc: tuple[str, ...],
-           trust: tuple[str, ...], ledgers: tuple[Path, ...], as_json: bool) -> None:
-    """Verify stamped files/folders (their bundle sits beside them) or bundle files.
+           trust: tuple[str, ...], ledgers: tuple[Path, ...], text: str | None, salt: str | None, as_json: bool) -> None:
+    """Verify stamped files/folders (their bundle sits beside them) or bundle files; with
+    --text, also that a text is the one a bundle records.
 
     Exit 0 verified, 1 not verified, 2 usage/config error, 3 a chain could not be reached.
     """
     from .._internal.bundle import ProofBundle
     from .._internal.verify import parse_policy, parse_trusted_block, verify_trace
 
+    if salt is not None and text is None:
+        raise UsageError("--salt is only for --text")
+    if text == "-":
+        text = sys.stdin.read()
     tracer = get_tracer()
     pol = parse_policy(policy)
     endpoints = [_parse_rpc(spec) for spec in rpc]
@@ -47,14 +54,15 @@ def verify(ctx: click.Context, targets: tuple[str, ...], policy: str, chains: tu
     bundles: list[ProofBundle] = []
     for target in targets:
         try:
-            report = tracer.verify(target, chains=list(chains) or None, policy=pol, raise_on_failure=False, rpc=endpoints,
-                                   trusted=trusted, ledgers=ledgers,
-                                   progress=not as_json and sys.stderr.isatty())
+            options: dict[str, Any] = dict(chains=list(chains) or None, policy=pol, raise_on_failure=False, rpc=endpoints,
+                                           trusted=trusted, ledgers=ledgers, progress=not as_json and sys.stderr.isatty())
+            report = (tracer.verify(target, **options) if text is None
+                      else tracer.verify_text(text, target, salt=salt, **options))
         except BctraceError as err:
             results.append({"target": target, "verified": False, "error": err.one_line()})
             codes.append(err.exit_code)
             continue
-        entry = {"target": target, **report.to_dict()}
+        entry = {"target": target, **report.to_dict(), **({"text_matches": True} if text is not None else {})}
         if not report.ok:
             failure = report.failure()
             entry["error"] = str(failure)
@@ -103,7 +111,8 @@ def verification_lines(entry: dict[str, Any]) -> list[str]:
     chains = entry.get("chains") or []
     ok = "error" not in entry
     signed = f" (signed by {entry['signed_by']})" if entry.get("signed_by") else ""
-    lines = [f"{'OK ' if ok else 'FAILED '}{safe(entry['target'])}{signed}" + (f": {safe(entry['error'])}" if not ok and not chains else "")]
+    text = " (the text matches)" if entry.get("text_matches") else ""
+    lines = [f"{'OK ' if ok else 'FAILED '}{safe(entry['target'])}{text}{signed}" + (f": {safe(entry['error'])}" if not ok and not chains else "")]
     if chains:
         lines += table_lines(
             ["chain", "chain id", "status", "block", "time (UTC)", "confirmations", "checked by", "tx / reason"],
