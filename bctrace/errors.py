@@ -15,7 +15,7 @@ __all__ = [
     "EXIT_CHAIN", "EXIT_NOT_VERIFIED", "EXIT_OK", "EXIT_USAGE",
     "AnchorFailed", "AnchorMissing", "AnvilError", "BctraceError", "BundleAmbiguous", "BundleError", "ChainError",
     "ChainIdMismatch", "ChainProofUnsupported", "ClaimMismatch", "ChainMisconfigured", "ChainUnreachable", "ChainsFailed", "ChainsMisconfigured",
-    "ConfigError", "DigestMismatch", "JsIpfsError", "LedgerTampered", "LocalNodeError", "LockTimeout",
+    "ConfigError", "DigestMismatch", "DisclosureMismatch", "JsIpfsError", "LedgerTampered", "LocalNodeError", "LockTimeout",
     "LockUnavailable", "ManifestInvalid", "NotPermitted", "NotReproduced", "OutboxError", "PluginError", "PolicyNotMet", "PolicyUnreachable", "ProofInvalid",
     "Reverted", "SignatureInvalid", "StoreContentMismatch", "StoreError", "SubjectMismatch", "TraceBroken",
     "UsageError", "VerificationError", "WriteRefused", "one_line",
@@ -207,6 +207,10 @@ class DigestMismatch(VerificationError):
 
 class SubjectMismatch(VerificationError):
     """A file or folder no longer matches the hash recorded for it."""
+
+
+class DisclosureMismatch(VerificationError):
+    """A disclosed field does not match any digest of the record (its value was changed)."""
 
 
 class SignatureInvalid(VerificationError):

@@ -95,6 +95,10 @@ class ProofBundle(BaseModel):
     digest: Hex32
     merkle: MerkleProofInfo
     anchors: list[AnchorReceipt] = Field(default_factory=list, max_length=MAX_ANCHORS)
+    disclosures: list[Any] | None = None
+    """Disclosures of private body fields this bundle reveals (``[salt, name, value]`` or
+    ``[salt, value]``), each checked against a digest in the record
+    (:mod:`bctrace._internal.disclosure`); outside the record, so not covered by its digest."""
 
     def digest_bytes(self) -> bytes:
         return from_0x(self.digest, what="digest")

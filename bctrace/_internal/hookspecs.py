@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from .registry import BackendRegistry, CommandRegistry, SignerRegistry, StoreRegistry
+    from .registry import BackendRegistry, CommandRegistry, KindRegistry, SignerRegistry, StoreRegistry
 
 RunFactory = Callable[..., Any]
 """``factory(tracer, name, **options)``: what ``Tracer.run(name, **options)`` returns."""
@@ -71,6 +71,17 @@ def bctrace_register_commands(registry: CommandRegistry) -> None:
         it only when used; ``registry.alias("old", "mychain new")`` keeps a deprecated top-level
         spelling working. A name bctrace or another plugin already has is refused with one line
         naming both, and the rest of the command line keeps working.
+    """
+
+
+@hookspec
+def bctrace_register_kinds(registry: KindRegistry) -> None:
+    """Register typed record kinds: a body model checked when a record of the kind is made.
+
+    :param registry: call ``registry.add("name", BodyModel, version=1, description="one line",
+        private=("field",))`` (or ``"pkg.module:BodyModel"`` to import it only when used); the
+        model is a pydantic model class, its fields are also ``bctrace record --kind name``'s
+        options, and ``private`` fields are recorded as disclosure digests by default.
     """
 
 

@@ -21,11 +21,12 @@ import pluggy
 
 from ..errors import BctraceError, one_line
 from . import hookspecs
-from .registry import BackendRegistry, CommandRegistry, Registry, SignerRegistry, StoreRegistry
+from .registry import BackendRegistry, CommandRegistry, KindRegistry, Registry, SignerRegistry, StoreRegistry
 
 logger = logging.getLogger("bctrace.plugins")
 
 BUILTIN_PLUGINS: tuple[str, ...] = (
+    "bctrace._internal.builtin_kinds",
     "bctrace_backends.local",
     "bctrace.ml.plugin",
     "bctrace.ml.integrations.plugin",
@@ -155,6 +156,10 @@ def store_registry(pm: BctracePluginManager | None = None) -> StoreRegistry:
 
 def signer_registry(pm: BctracePluginManager | None = None) -> SignerRegistry:
     return (pm or get_plugin_manager()).fill("bctrace_register_signers", SignerRegistry())
+
+
+def kind_registry(pm: BctracePluginManager | None = None) -> KindRegistry:
+    return (pm or get_plugin_manager()).fill("bctrace_register_kinds", KindRegistry())
 
 
 def command_registry(pm: BctracePluginManager | None = None, *, core: CommandRegistry | None = None) -> CommandRegistry:

@@ -55,6 +55,8 @@ class Record(BaseModel):
     schema_version: int = SCHEMA_VERSION
     kind: str = Field(min_length=1)
     """Open vocabulary: text, file, dataset, ml-run, donation, supply-step, authorship, ..."""
+    kind_version: int | None = Field(default=None, ge=1)
+    """The version of the kind's body model the body was checked against (registered kinds)."""
     trace: str = Field(default_factory=lambda: secrets.token_hex(16), min_length=1)
     seq: int = Field(default=0, ge=0)
     prev: Hex32 | None = None

@@ -4,12 +4,14 @@ or command group. Each entry remembers which plugin registered it, so a clash na
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import PluginError
 
 if TYPE_CHECKING:
     import click
+    from pydantic import BaseModel
 
     from .authorship import Signer  # noqa: F401 - named in a string below
     from .backend import ChainBackend  # noqa: F401 - named in a string below
@@ -98,6 +100,38 @@ class StoreRegistry(Registry["ContentStore"]):
 
 class SignerRegistry(Registry["Signer"]):
     kind = "signer"
+
+
+@dataclass(frozen=True)
+class KindInfo:
+    """What a kind says about itself besides its model (known without importing the model)."""
+
+    version: int
+    description: str
+    private: tuple[str, ...]
+    """Field paths recorded as disclosure digests unless the recorder says ``public=[...]``."""
+
+
+class KindRegistry(Registry["BaseModel"]):
+    """Kind name -> body model (a pydantic model class, or a ``"pkg.module:Model"`` reference
+    imported only when that kind is recorded), with its version, description and private fields."""
+
+    kind = "record kind"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.info: dict[str, KindInfo] = {}
+
+    def add(self, name: str, cls: type[BaseModel] | str, *, extra: str | None = None, version: int = 1,
+            description: str = "", private: tuple[str, ...] | list[str] = ()) -> None:
+        """Register kind ``name``: records of it must have a body ``cls`` accepts.
+
+        :param version: the model's version; a record of the kind carries it as ``kind_version``.
+        :param description: one line, shown by ``bctrace kinds``.
+        :param private: field paths (``donor``, ``a.b``, ``items[0]``) private by default.
+        """
+        super().add(name, cls, extra=extra)
+        self.info[name] = KindInfo(version, description, tuple(private))
 
 
 class CommandRegistry:

@@ -25,10 +25,12 @@ from .backend import ChainBackend
 from .bundle import BUNDLE_SUFFIX, AnchorReceipt, MerkleProofInfo, ProofBundle, bundle_path_for, field_error
 from .config import Config, load_config
 from .hexutil import to_0x
+from .kinds import validate_body
 from .merkle import MerkleTree
 from .outbox import Outbox
-from .plugin_manager import BctracePluginManager, backend_registry, get_plugin_manager, store_registry
+from .plugin_manager import BctracePluginManager, backend_registry, get_plugin_manager, kind_registry, store_registry
 from .record import Record, Subject, new_salt, parse_digest
+from .registry import KindRegistry
 from .signatures import signer_class
 from .stores import ContentStore, StoreConfig
 from .verify import Policy, TrustedBlocks, VerificationReport, verify_bundle, verify_trace
@@ -47,6 +49,8 @@ class Recorded:
     bundle_path: Path | None = None
     salt_file: Path | None = None
     """For a salted text: the producer's file holding the salt (never anchored nor bundled)."""
+    disclosure_file: Path | None = None
+    """For a record with private fields: the producer's file holding their disclosures."""
 
     @property
     def digest_hex(self) -> str:
@@ -94,6 +98,7 @@ class Tracer:
         self._adhoc_backends: dict[Any, ChainBackend] = {}
         """Backends of ``--rpc`` endpoints and ``--ledger`` copies, kept across verify calls."""
         self._verify_cache: dict[Any, Any] = {}
+        self._kinds: KindRegistry | None = None
 
     @classmethod
     def from_config(cls, path: str | os.PathLike[str] | None = None, *, cwd: Path | None = None) -> Tracer:
@@ -126,6 +131,13 @@ class Tracer:
         """A new connection to the content store configured as ``[stores.NAME]`` (close it, or use
         it as a context manager)."""
         return open_store(self.config, name, self.pm)
+
+    @property
+    def kinds(self) -> KindRegistry:
+        """The record kinds of the built-in and installed plugins (``bctrace_register_kinds``)."""
+        if self._kinds is None:
+            self._kinds = kind_registry(self.pm)
+        return self._kinds
 
     def backends(self, chains: Iterable[str] | None = None) -> dict[str, ChainBackend]:
         names = list(chains) if chains is not None else list(self.config.chains)
@@ -182,8 +194,14 @@ class Tracer:
         bundle_dir: str | os.PathLike[str] | None = None,
         created: datetime | None = None,
         sign: bool | None = None,
+        private: Sequence[str] = (),
+        public: Sequence[str] = (),
+        decoys: int = 0,
     ) -> Recorded:
         """Store one step durably (it is on disk when this returns) for the next flush.
+
+        A registered kind's body is checked against its model first (a bad field raises
+        :class:`~bctrace.errors.UsageError` naming it).
 
         :param trace: the trace to append to; each call without one starts a new trace.
         :param salt: ``True`` for a random salt (hides guessable bodies), or a salt string.
@@ -192,8 +210,22 @@ class Tracer:
         :param bundle_dir: write the bundle into this folder as ``<digest>.bctrace.json``.
         :param sign: sign the record with the ``[signer]`` key (proof of authorship); the
             default is the signer's ``sign_all`` setting. The author becomes the signer's identity.
+        :param private: body fields (``donor``, ``a.b``, ``items[2]``) to record as disclosure
+            digests only, besides the kind's private-by-default fields; their values are kept in
+            ``STATE_DIR/disclosures/`` (:attr:`Recorded.disclosure_file`) for :meth:`disclose`.
+        :param public: private-by-default fields of the kind to record in clear.
+        :param decoys: random digests added to each list of hidden fields.
         """
+        from .disclosure import keep, make_private, present
+
         trace_id = trace or secrets.token_hex(16)
+        body = validate_body(self.kinds, kind, body or {})
+        info = self.kinds.info.get(kind)
+        hidden = [p for p in (info.private if info else ()) if p not in public and present(body, p)] + [p for p in private if p not in public]
+        kept: Path | None = None
+        if hidden:
+            body, disclosures = make_private(body, dict.fromkeys(hidden), decoys=decoys)
+            kept = keep(self.config.state_dir, body, disclosures)
         signer = self._signer() if (sign if sign is not None else bool(self.config.signer and self.config.signer.sign_all)) else None
         if signer is not None:
             if author and author.lower() != signer.identity.lower():
@@ -204,9 +236,11 @@ class Tracer:
             "trace": trace_id,
             "author": author or self.config.author,
             "subjects": tuple(subjects),
-            "body": body or {},
+            "body": body,
             "created": created or datetime.now(timezone.utc),
         }
+        if info is not None:
+            fields["kind_version"] = info.version
         if salt:
             fields["salt"] = salt if isinstance(salt, str) else new_salt()
         made: dict[str, Any] = {}
@@ -229,7 +263,31 @@ class Tracer:
             return canonical, digest, str(target) if target else None
 
         _, digest = self.outbox.append(trace_id, build, new_trace=trace is None)
-        return Recorded(made["record"], digest, made["target"])
+        return Recorded(made["record"], digest, made["target"], disclosure_file=kept)
+
+    def disclose(self, target: ProofBundle | str | os.PathLike[str], fields: Sequence[str] = (), *,
+                 everything: bool = False) -> ProofBundle:
+        """A copy of a bundle that reveals the private body fields ``fields`` (with
+        ``everything``: all whose disclosures are at hand) and no other.
+
+        Disclosures come from the bundle itself and from this state folder's
+        ``STATE_DIR/disclosures/`` (the producer's). Revealing ``a.b`` also reveals ``a`` when
+        ``a`` is hidden; revealing ``a`` reveals what is hidden inside it. The record, digest,
+        proof and anchors are unchanged, so the copy verifies like the original.
+        """
+        from .disclosure import disclosure_digest, kept, resolve, select
+        from .verify import check_offline, record_view
+
+        bundle, source, _ = self._resolve_bundle(target)
+        check_offline(bundle, source)
+        body = record_view(bundle, source).body
+        resolve(body, bundle.disclosures or [], source)  # what the bundle already reveals must check
+        available = {disclosure_digest(d): d for d in [*(bundle.disclosures or []), *kept(self.config.state_dir, body)]}
+        resolved = resolve(body, list(available.values()), source)
+        if not fields and not everything:
+            raise UsageError("name the fields to disclose (--field NAME), or disclose all of them (--all)")
+        chosen = list(resolved.disclosures.values()) if everything else select(resolved, fields)
+        return bundle.model_copy(update={"disclosures": chosen or None})
 
     def stamp(
         self,

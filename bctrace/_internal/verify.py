@@ -38,6 +38,7 @@ from ..errors import (
 )
 from .backend import ChainBackend
 from .bundle import AnchorReceipt, ProofBundle, field_error
+from .disclosure import Resolved, has_private, resolve
 from .hexutil import from_0x, to_0x
 from .merkle import root_from_proof
 from .record import RecordView, digest_of_json
@@ -132,6 +133,9 @@ class VerificationReport:
     """The author's address, when the record is signed and the signature checks."""
     bundle: ProofBundle | None = field(default=None, repr=False)
     """The bundle that was verified (for checks across bundles, such as trace continuity)."""
+    fields: Resolved | None = None
+    """For a record with private fields: what the bundle reveals (each value checked against
+    its digest) and where values stay hidden."""
 
     @property
     def verified_count(self) -> int:
@@ -180,6 +184,7 @@ class VerificationReport:
             "signed_by": self.signed_by,
             "subjects": self.subject_checked,
             "chains": [c.to_dict() for c in self.chains],
+            **({"fields": self.fields.to_dict()} if self.fields is not None else {}),
         }
 
 
@@ -230,6 +235,15 @@ def record_view(bundle: ProofBundle, source: str) -> RecordView:
         raise BundleError(f"{source}: the record is not a bctrace record: {field_error(err)}".replace("field '", "field 'record.", 1)) from None
 
 
+def check_disclosures(bundle: ProofBundle, view: RecordView, source: str) -> Resolved | None:
+    """Check each disclosure the bundle carries against a digest of the record (a changed value
+    raises :class:`~bctrace.errors.DisclosureMismatch`, exit 1); ``None`` for a record with no
+    private fields and a bundle with no disclosures."""
+    if not has_private(view.body) and bundle.disclosures is None:
+        return None
+    return resolve(view.body, bundle.disclosures or [], source)
+
+
 Checker = Callable[[str], type[ChainBackend]]
 """Backend name (an anchor's ``backend``) -> its class, to check a chain proof with no node."""
 
@@ -260,9 +274,9 @@ def verify_bundle(
         no anchor on is a failed check, not an omission.
     """
     root = check_offline(bundle, source)
-    record_view(bundle, source)
+    fields = check_disclosures(bundle, record_view(bundle, source), source)
     report = VerificationReport(source=source, digest=bundle.digest, root=to_0x(root), policy=policy, bundle=bundle,
-                                signed_by=check_signature(bundle.record, source))
+                                signed_by=check_signature(bundle.record, source), fields=fields)
     groups = _plan(bundle, backends, chains, trusted or {}, set(asked_chain_ids) | set(trusted or {}))
     cache = {} if cache is None else cache
     for group in groups.values():

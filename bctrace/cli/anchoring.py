@@ -71,8 +71,8 @@ def stamp(paths: tuple[str, ...], kind: str | None, trace_id: str | None, store:
         click.echo("queued; run `bctrace flush` to anchor")
 
 
-@click.command()
-@click.option("--kind", required=True, help="Record kind: text, donation, supply-step, authorship, ...")
+@click.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.option("--kind", required=True, help="Record kind: donation, supply-step, authorship, ... (`bctrace kinds` lists the typed ones).")
 @click.option("--body", help="The record body, a JSON object (default: {}).")
 @click.option("--body-file", type=click.Path(dir_okay=False, path_type=Path), help="Read the body (a JSON object) from this file.")
 @click.option("--json", "json_opt", is_flag=False, flag_value="", default=None, metavar="",
@@ -82,12 +82,28 @@ def stamp(paths: tuple[str, ...], kind: str | None, trace_id: str | None, store:
 @click.option("--author", help="Who makes this record (an address, a name).")
 @click.option("--salt", is_flag=True, help="Add a random salt so a guessable body cannot be confirmed by guessing.")
 @click.option("--sign", is_flag=True, default=None, help="Sign with the [signer] key (the author becomes its address).")
+@click.option("--private", "private", multiple=True, metavar="FIELD",
+              help="Record this body field (a, a.b, items[2]) as a digest only; reveal it later with `bctrace disclose`.")
+@click.option("--public", "public", multiple=True, metavar="FIELD", help="Record a field the kind keeps private by default in clear.")
+@click.option("--decoys", type=click.IntRange(min=0), default=0, help="Random digests added to each list of hidden fields.")
+@click.option("--subject", "subjects", multiple=True, type=click.Path(path_type=Path),
+              help="A file or folder the step speaks about (a delivery note, an invoice): hashed into the record.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               help="Folder for the bundle (default: bundle_dir of the config, else STATE_DIR/bundles).")
 @click.option("--flush", "do_flush", is_flag=True, help="Anchor right away.")
-def record(kind: str, body: str | None, body_file: Path | None, json_opt: str | None, output_json: bool, trace_id: str | None,
-           author: str | None, salt: bool, sign: bool | None, out_dir: Path | None, do_flush: bool) -> None:
-    """Record one step (any JSON body); it is anchored by the next flush."""
+@click.pass_context
+def record(ctx: click.Context, kind: str, body: str | None, body_file: Path | None, json_opt: str | None, output_json: bool,
+           trace_id: str | None, author: str | None, salt: bool, sign: bool | None, private: tuple[str, ...], public: tuple[str, ...],
+           decoys: int, subjects: tuple[Path, ...], out_dir: Path | None, do_flush: bool) -> None:
+    """Record one step; it is anchored by the next flush.
+
+    The body is a JSON object (--body), or for a typed kind its fields as options
+    (`--kind donation --donor NAME --recipient ORG --amount 25 --currency EUR`), checked
+    against the kind's model; private fields are recorded as digests only.
+    """
+    from .._internal.hashing import subject_for_path
+    from .._internal.kinds import options_to_body
+
     as_json = output_json or json_opt == ""
     if output_json:
         deprecated("record --output-json", "record --json")
@@ -101,16 +117,27 @@ def record(kind: str, body: str | None, body_file: Path | None, json_opt: str | 
         raise UsageError("give --body or --body-file, not both")
     data = _parse_body(body, body_file, source)
     tracer = get_tracer()
-    rec = tracer.record(kind, data, trace=trace_id, author=author, salt=salt, sign=sign,
-                        bundle_dir=out_dir or _bundle_dir(tracer))
+    for name, value in options_to_body(tracer.kinds, kind, list(ctx.args)).items():
+        if name in data:
+            raise UsageError(f"field {name!r} is given twice (in the body and as --{name.replace('_', '-')})")
+        data[name] = value
+    for p in subjects:
+        if not p.exists():
+            raise UsageError(f"subject {p} does not exist")
+    hashed = [subject_for_path(p)[0] for p in subjects]
+    rec = tracer.record(kind, data, subjects=hashed, trace=trace_id, author=author, salt=salt, sign=sign,
+                        private=private, public=public, decoys=decoys, bundle_dir=out_dir or _bundle_dir(tracer))
     result = tracer.flush() if do_flush else None
     out = {"digest": rec.digest_hex, "trace": rec.record.trace, "seq": rec.record.seq, "bundle": str(rec.bundle_path),
-           "anchored": bool(result and result.records)}
+           "anchored": bool(result and result.records),
+           "disclosures": str(rec.disclosure_file) if rec.disclosure_file else None}
     if as_json:
         emit_json(out)
         return
     click.echo(f"recorded {out['digest']} (trace {out['trace']} step {out['seq']})")
     click.echo(f"  bundle {out['bundle']}" + ("" if do_flush else " (written on flush)"))
+    if rec.disclosure_file:
+        click.echo(f"  private fields kept in {rec.disclosure_file} (reveal some with `bctrace disclose BUNDLE --field NAME`)")
     if result:
         print_flush(result)
 

@@ -19,9 +19,11 @@ from ..errors import BctraceError, one_line
 from .anchoring import flush, record, stamp, status
 from .checking import bundle_cmd, show, verify
 from .context import deprecated
+from .disclosing import disclose
+from .kinds import kinds
 from .project import chains, init
 
-CORE_COMMANDS: tuple[click.Command, ...] = (stamp, record, flush, status, verify, show, bundle_cmd, chains, init)
+CORE_COMMANDS: tuple[click.Command, ...] = (stamp, record, flush, status, verify, show, bundle_cmd, chains, init, disclose, kinds)
 
 
 def _commands(ctx: click.Context) -> CommandRegistry:

@@ -113,6 +113,10 @@ def verification_lines(entry: dict[str, Any]) -> list[str]:
     signed = f" (signed by {entry['signed_by']})" if entry.get("signed_by") else ""
     text = " (the text matches)" if entry.get("text_matches") else ""
     lines = [f"{'OK ' if ok else 'FAILED '}{safe(entry['target'])}{text}{signed}" + (f": {safe(entry['error'])}" if not ok and not chains else "")]
+    if entry.get("fields"):
+        from .disclosing import field_lines
+
+        lines += field_lines(entry["fields"])
     if chains:
         lines += table_lines(
             ["chain", "chain id", "status", "block", "time (UTC)", "confirmations", "checked by", "tx / reason"],
@@ -187,6 +191,7 @@ def show_bundle(path: Path) -> tuple[list[str], int]:
         size = f", {s.size} bytes" if s.size is not None else ""
         cid = f", cid {safe(s.cid)}" if s.cid else ""
         lines.append(f"subject  {safe(s.name)}: sha256 {s.sha256}{size}{cid}")
+    code = _show_fields(bundle, view, str(path), lines, code)
     lines.append(f"digest   {bundle.digest}")
     lines.append(f"merkle   root {bundle.merkle.root} ({len(bundle.merkle.proof)} proof steps, {bundle.merkle.format})")
     if not bundle.anchors:
@@ -198,6 +203,22 @@ def show_bundle(path: Path) -> tuple[list[str], int]:
                          [[a.chain, a.chain_id, a.backend, a.block, when(a.timestamp), a.tx, _proof_state(a, root)]
                           for a in bundle.anchors])
     return lines, code
+
+
+def _show_fields(bundle: Any, view: Any, source: str, lines: list[str], code: int) -> int:
+    """The revealed and hidden body fields of a record with private fields."""
+    from .._internal.verify import check_disclosures
+    from .disclosing import field_lines
+
+    try:
+        fields = check_disclosures(bundle, view, source)
+    except VerificationError as err:
+        lines.append(f"fields   FAILED: {safe(err)}")
+        return code or err.exit_code
+    if fields is not None:
+        lines.append("fields   private fields: each revealed value matches its digest in the record")
+        lines += [line.replace("  ", "         ", 1) for line in field_lines(fields.to_dict())]
+    return code
 
 
 def _proof_state(anchor: Any, root: bytes | None) -> str:

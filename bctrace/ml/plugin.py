@@ -10,13 +10,18 @@ from typing import Any
 import click
 
 from .._internal.hookspecs import hookimpl
-from .._internal.registry import CommandRegistry
+from .._internal.registry import CommandRegistry, KindRegistry
 from ..errors import UsageError
 
 
 @hookimpl
 def bctrace_register_commands(registry: CommandRegistry) -> None:
     registry.add(ml)
+
+
+@hookimpl
+def bctrace_register_kinds(registry: KindRegistry) -> None:
+    registry.add("ml-run", "bctrace.ml.kind:MlRunBody", description="A step (start, checkpoint, end) of an ML training run")
 
 
 @hookimpl

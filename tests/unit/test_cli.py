@@ -116,7 +116,7 @@ def test_bundle_that_is_not_json(project, cli):
 
 
 def test_record_flush_show_bundle_status(project, cli):
-    rec = cli("record", "--kind", "donation", "--body", '{"amount": 25, "currency": "EUR"}', "--json")
+    rec = cli("record", "--kind", "donation", "--body", '{"donor": "A. Donor", "recipient": "school-fund", "amount": "25", "currency": "EUR"}', "--json")
     assert rec.exit_code == 0
     digest = json.loads(rec.stdout)["digest"]
     st = cli("status", "--json")
@@ -138,14 +138,14 @@ def test_stdin_text_and_trace_steps(project, cli):
     out = json.loads(r.stdout)
     assert out["stamped"][0]["bundle"].endswith(".bctrace.json")
     assert cli("verify", out["stamped"][0]["bundle"]).exit_code == 0
-    a = json.loads(cli("record", "--kind", "supply-step", "--body", '{"at":"farm"}', "--trace", "lot-1", "--json").stdout)
-    b = json.loads(cli("record", "--kind", "supply-step", "--body", '{"at":"port"}', "--trace", "lot-1", "--json", "--flush").stdout)
+    a = json.loads(cli("record", "--kind", "supply-step", "--body", '{"lot":"lot-1","location":"farm"}', "--trace", "lot-1", "--json").stdout)
+    b = json.loads(cli("record", "--kind", "supply-step", "--body", '{"lot":"lot-1","location":"port"}', "--trace", "lot-1", "--json", "--flush").stdout)
     assert (a["seq"], b["seq"]) == (0, 1)
     both = cli("verify", a["bundle"], b["bundle"])
     assert both.exit_code == 0
     only_second = cli("verify", b["bundle"])
     assert only_second.exit_code == 0  # a single step verifies on its own; the chain is checked when several are given
-    c = json.loads(cli("record", "--kind", "supply-step", "--body", '{"at":"shop"}', "--trace", "lot-1", "--json", "--flush").stdout)
+    c = json.loads(cli("record", "--kind", "supply-step", "--body", '{"lot":"lot-1","location":"shop"}', "--trace", "lot-1", "--json", "--flush").stdout)
     gap = cli("verify", a["bundle"], c["bundle"])
     assert gap.exit_code == 1 and "trace lot-1: step 1 is missing" in gap.output
 

@@ -134,7 +134,7 @@ def test_tampered_bundles_fail_offline(project):
 def test_traces_are_hash_chained(project):
     with Tracer.from_config() as t:
         trace = t.trace("shipment-7")
-        steps = [trace.record("supply-step", {"at": place}) for place in ("farm", "port", "shop")]
+        steps = [trace.record("supply-step", {"lot": "shipment-7", "location": place}) for place in ("farm", "port", "shop")]
         assert [s.record.seq for s in steps] == [0, 1, 2]
         assert steps[0].record.prev is None
         assert steps[1].record.prev == steps[0].digest_hex and steps[2].record.prev == steps[1].digest_hex
