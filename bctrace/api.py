@@ -28,7 +28,7 @@ from ._internal.hookspecs import hookimpl
 from ._internal.locks import locked
 from ._internal.merkle import keccak256
 from ._internal.record import Record, Subject, canonical_bytes
-from ._internal.registry import BackendRegistry, CommandRegistry, Registry, SignerRegistry, StoreRegistry
+from ._internal.registry import BackendRegistry, CommandRegistry, KindRegistry, Registry, SignerRegistry, StoreRegistry
 from ._internal.secretref import check_env_reference, hide_pasted_secrets, redact_url
 from ._internal.stores import ContentStore, StoreConfig, fetch_bundle
 from ._internal.strictjson import nesting as json_nesting
@@ -52,6 +52,7 @@ __all__ = [
     "Config",
     "ContentStore",
     "Hex32",
+    "KindRegistry",
     "ProofBundle",
     "Record",
     "Registry",

@@ -14,11 +14,12 @@ import textwrap
 from pathlib import Path
 
 import click
+import pydantic
 import pytest
 
 from bctrace import Tracer
 from bctrace._internal.plugin_manager import backend_registry, reset_plugin_manager, store_registry
-from bctrace.api import BackendRegistry, CommandRegistry, SignatureInvalid, Signer, SignerConfig, SignerRegistry, StoreRegistry, hookimpl, pass_tracer
+from bctrace.api import BackendRegistry, CommandRegistry, KindRegistry, SignatureInvalid, Signer, SignerConfig, SignerRegistry, StoreRegistry, hookimpl, pass_tracer
 from bctrace.errors import ConfigError, PluginError
 from bctrace.testing import ChainBackendTests, registered_plugin
 
@@ -377,3 +378,32 @@ def test_a_command_group_that_cannot_be_imported_is_one_line(project, cli):
                                  "ModuleNotFoundError: No module named 'no_such_module_anywhere'\n")
         used = cli("broken")
         assert used.exit_code == 2 and "cannot be loaded" in used.stderr and "Traceback" not in used.output
+
+
+class _Grant(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    funder: str
+    amount: str = pydantic.Field(pattern=r"^[0-9]+$")
+    programme: str | None = None
+
+
+class _Kinds:
+    @hookimpl
+    def bctrace_register_kinds(self, registry: KindRegistry) -> None:
+        registry.add("grant", _Grant, version=3, description="A research grant", private=("funder",))
+
+
+def test_hook_register_kinds(project, cli):
+    with registered_plugin(_Kinds(), name="throwaway-kinds"):
+        out = cli("record", "--kind", "grant", "--funder", "Secret Foundation", "--amount", "5000", "--json", "--flush")
+        assert out.exit_code == 0, out.output
+        bundle = (project / json.loads(out.stdout)["bundle"]).read_text()
+        assert "Secret Foundation" not in bundle and '"kind_version": 3' in bundle  # private by default, versioned
+        bad = cli("record", "--kind", "grant", "--funder", "F", "--amount", "lots")
+        assert bad.exit_code == 2 and "record of kind 'grant': field 'body.amount'" in bad.output
+        listed = {r["kind"]: r for r in json.loads(cli("kinds", "--json").stdout)["kinds"]}
+        assert listed["grant"] == {"kind": "grant", "version": 3, "description": "A research grant",
+                                   "fields": ["funder", "amount", "programme"], "private": ["funder"], "plugin": "throwaway-kinds"}
+    free = cli("record", "--kind", "grant", "--body", '{"anything": 1}')
+    assert free.exit_code == 0  # gone with the plugin: a free kind again
