@@ -262,7 +262,12 @@ class Tracer:
             made.update(record=rec, target=target)
             return canonical, digest, str(target) if target else None
 
-        _, digest = self.outbox.append(trace_id, build, new_trace=trace is None)
+        try:
+            _, digest = self.outbox.append(trace_id, build, new_trace=trace is None)
+        except BaseException:
+            if kept is not None:  # nothing was recorded: keep no private values for it
+                kept.unlink(missing_ok=True)
+            raise
         return Recorded(made["record"], digest, made["target"], disclosure_file=kept)
 
     def disclose(self, target: ProofBundle | str | os.PathLike[str], fields: Sequence[str] = (), *,

@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import stat
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -184,3 +185,7 @@ def test_python_api_records_private_fields_and_discloses(project):
         # a donation's donor is private by default; public= records it in clear
         open_gift = tracer.record("donation", {"donor": "D", "recipient": "R", "amount": "1", "currency": "EUR"}, public=["donor"])
         assert open_gift.record.body["donor"] == "D" and open_gift.disclosure_file is None
+        # a record refused after its fields were hidden leaves no private values behind
+        with pytest.raises(UsageError, match="created must be timezone-aware"):
+            tracer.record("grant", {"amount": "7"}, private=["amount"], created=datetime(2026, 1, 1))
+        assert len(list((project / ".bctrace" / "disclosures").iterdir())) == 1
