@@ -22,7 +22,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
 import re
 import secrets
 from collections.abc import Iterable, Sequence
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DisclosureMismatch, UsageError
+from .atomicfile import write_private
 from .hexutil import to_0x
 from .record import canonical_bytes
 
@@ -320,18 +320,8 @@ def disclosure_file(state_dir: Path, body: dict[str, Any]) -> Path:
 
 def keep(state_dir: Path, body: dict[str, Any], made: list[dict[str, Any]]) -> Path:
     """Write the producer's disclosures, readable by the owner only (mode 600)."""
-    path = disclosure_file(state_dir, body)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, (json.dumps({"format": FILE_FORMAT, "disclosures": made}, ensure_ascii=False) + "\n").encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
-    return path
+    text = json.dumps({"format": FILE_FORMAT, "disclosures": made}, ensure_ascii=False) + "\n"
+    return write_private(disclosure_file(state_dir, body), text.encode())
 
 
 def kept(state_dir: Path, body: dict[str, Any]) -> list[Any]:

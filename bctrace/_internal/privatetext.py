@@ -15,12 +15,12 @@ to whoever should be able to check the text (``bctrace verify --text ... --salt 
 from __future__ import annotations
 
 import hashlib
-import os
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import BundleError, SubjectMismatch, UsageError
+from .atomicfile import write_private
 from .hexutil import from_0x, to_0x
 from .record import Subject, SubjectView
 
@@ -54,16 +54,7 @@ def salted_text_subject(text: str, state_dir: Path, *, name: str = "text", salt:
     data = text.encode("utf-8")
     key = salt if salt is not None else secrets.token_bytes(SALT_BYTES)
     recorded = to_0x(salted_sha256(key, data))
-    path = salt_file(state_dir, recorded)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, (to_0x(key) + "\n").encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+    path = write_private(salt_file(state_dir, recorded), (to_0x(key) + "\n").encode())
     subject = Subject(name=name, sha256=recorded, size=len(data), media_type=TEXT_MEDIA_TYPE, hash_scheme=SALTED_SCHEME)
     return subject, path
 
