@@ -183,10 +183,9 @@ def _child(parent: Any, step: str | int, shown: str) -> Any:
 def resolve(body: dict[str, Any], disclosures: Sequence[Any], source: str = "bundle") -> Resolved:
     """Check every disclosure against a digest of ``body`` and put revealed values in place.
 
-    Raises :class:`DisclosureMismatch` (exit 1) when a disclosure matches no digest (its value,
-    name or salt was changed, or it belongs to another record), is given twice, or reveals a
-    member the object already has in clear; and :class:`~bctrace.errors.BundleError`-like usage
-    errors for disclosures that are not arrays of the documented shape."""
+    Raises :class:`DisclosureMismatch` (exit 1) when a disclosure is not of the documented
+    shape, matches no digest (its value, name or salt was changed, or it belongs to another
+    record), is given twice, or reveals a member the object already has in clear."""
     if body.get(ALG_KEY, ALG) != ALG:
         raise DisclosureMismatch(f"{source}: body.{ALG_KEY} is {body[ALG_KEY]!r}; this bctrace checks {ALG!r} disclosures")
     if len(disclosures) > MAX_DISCLOSURES:
@@ -194,7 +193,10 @@ def resolve(body: dict[str, Any], disclosures: Sequence[Any], source: str = "bun
     by_digest: dict[str, list[Any]] = {}
     for i, d in enumerate(disclosures):
         _check_shape(d, f"{source}: disclosures[{i}]")
-        digest = disclosure_digest(d)
+        try:
+            digest = disclosure_digest(d)
+        except ValueError as err:
+            raise DisclosureMismatch(f"{source}: disclosures[{i}] is not canonical JSON: {err}") from None
         if digest in by_digest:
             raise DisclosureMismatch(f"{source}: disclosures[{i}] is given twice")
         by_digest[digest] = d
