@@ -20,8 +20,9 @@ from .anchoring import flush, record, stamp, status
 from .checking import bundle_cmd, show, verify
 from .context import deprecated
 from .project import chains, init
+from .serve import serve
 
-CORE_COMMANDS: tuple[click.Command, ...] = (stamp, record, flush, status, verify, show, bundle_cmd, chains, init)
+CORE_COMMANDS: tuple[click.Command, ...] = (stamp, record, flush, status, verify, show, bundle_cmd, chains, init, serve)
 
 
 def _commands(ctx: click.Context) -> CommandRegistry:
