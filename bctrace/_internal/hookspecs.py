@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from .export_registry import ExporterRegistry
     from .registry import BackendRegistry, CommandRegistry, KindRegistry, SignerRegistry, StoreRegistry
 
 RunFactory = Callable[..., Any]
@@ -82,6 +83,18 @@ def bctrace_register_kinds(registry: KindRegistry) -> None:
         private=("field",))`` (or ``"pkg.module:BodyModel"`` to import it only when used); the
         model is a pydantic model class, its fields are also ``bctrace record --kind name``'s
         options, and ``private`` fields are recorded as disclosure digests by default.
+    """
+
+
+@hookspec
+def bctrace_register_exporters(registry: ExporterRegistry) -> None:
+    """Register export formats for ``bctrace export BUNDLE... --format NAME``.
+
+    :param registry: call ``registry.add("name", "one-line description", export)`` with
+        ``export(request: ExportRequest) -> list[ExportedFile]`` (or a ``"pkg.module:function"``
+        reference, imported only when the format is used, with ``extra="pip-extra"``). The
+        exporter returns files (a relative name and bytes) and bctrace writes them, confined to
+        the folder or file the user named; the bundles it gets are already checked offline.
     """
 
 
