@@ -113,9 +113,18 @@ class Dataset(_Open):
     stores: list[StoreRef] | None = None
 
 
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def _language(tag: str) -> str:
+    if not _LANGUAGE.match(tag):
+        raise ValueError(f"{tag!r} is not a BCP 47 language tag such as en or de-CH")
+    return tag
+
+
 class TextBody(_Open):
     title: Text | None = None
-    language: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")] | None = None
+    language: Annotated[str, AfterValidator(_language)] | None = None
     """A BCP 47 language tag (``en``, ``de-CH``)."""
 
 

@@ -496,7 +496,9 @@ class Tracer:
     ) -> VerificationReport:
         """Verify a bundle, a bundle file, or a stamped file/folder (its bundle sits beside it).
 
-        For a stamped path the file's current hash is checked against the record first. Raises
+        For a stamped path the file's current hash is checked against the record first. A
+        record with private fields gets :attr:`VerificationReport.fields` (what the bundle
+        reveals, each value checked against its digest, and what stays hidden). Raises
         a :class:`~bctrace.errors.VerificationError` naming what failed; with
         ``raise_on_failure=False`` a policy miss is returned in the report instead. Answers of
         chains are cached for the tracer's life: verifying many bundles of one batch asks each
