@@ -7,7 +7,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import stat
+import subprocess
 from datetime import datetime
 from pathlib import Path
 
@@ -189,3 +191,19 @@ def test_python_api_records_private_fields_and_discloses(project):
         with pytest.raises(UsageError, match="created must be timezone-aware"):
             tracer.record("grant", {"amount": "7"}, private=["amount"], created=datetime(2026, 1, 1))
         assert len(list((project / ".bctrace" / "disclosures").iterdir())) == 1
+
+
+def test_a_javascript_reader_finds_each_disclosure_digest_in_the_record(project, cli):
+    """The documented byte rule checked by Node alone (its crypto module, no bctrace code). For a
+    disclosure of strings, RFC 8785 bytes are exactly ``JSON.stringify``'s (RFC 8785 serialises
+    strings as ECMAScript does), so this needs no JCS library."""
+    out = json.loads(cli("record", "--kind", "donation", "--donor", DONOR, "--recipient", "r", "--amount", "25", "--currency", "EUR",
+                         "--private", "amount", "--json", "--flush").stdout)
+    assert cli("disclose", out["bundle"], "--all", "-o", project / "full.bctrace.json").exit_code == 0
+    script = ("const b=JSON.parse(require('fs').readFileSync(process.argv[1],'utf8'));"
+              "const h=d=>'0x'+require('crypto').createHash('sha256').update(JSON.stringify(d),'utf8').digest('hex');"
+              "console.log(JSON.stringify(b.disclosures.map(d=>[d[1],b.record.body._sd.includes(h(d))])));")
+    node = shutil.which("node")
+    assert node, "node is needed (scripts/test installs it)"
+    found = subprocess.run([node, "-e", script, str(project / "full.bctrace.json")], capture_output=True, text=True, timeout=60, check=True)
+    assert sorted(json.loads(found.stdout)) == [["amount", True], ["donor", True]]
