@@ -321,9 +321,13 @@ def disclosure_file(state_dir: Path, body: dict[str, Any]) -> Path:
 
 
 def keep(state_dir: Path, body: dict[str, Any], made: list[dict[str, Any]]) -> Path:
-    """Write the producer's disclosures, readable by the owner only (mode 600)."""
+    """Write the producer's disclosures, readable by the owner only (mode 600).
+
+    Not fsynced: as durable as the outbox's records (SQLite WAL, ``synchronous=NORMAL``), which
+    survive a crashed process; an fsync per record made bulk recording about 8x slower
+    (``benchmarks/bench_private_fields.py``)."""
     text = json.dumps({"format": FILE_FORMAT, "disclosures": made}, ensure_ascii=False) + "\n"
-    return write_private(disclosure_file(state_dir, body), text.encode())
+    return write_private(disclosure_file(state_dir, body), text.encode(), sync=False)
 
 
 def kept(state_dir: Path, body: dict[str, Any]) -> list[Any]:
