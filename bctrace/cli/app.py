@@ -19,10 +19,10 @@ from ..errors import BctraceError, one_line
 from .anchoring import flush, record, stamp, status
 from .checking import bundle_cmd, show, verify
 from .context import deprecated
-from .exporting import export
+from .exporting import export, import_cmd
 from .project import chains, init
 
-CORE_COMMANDS: tuple[click.Command, ...] = (stamp, record, flush, status, verify, show, bundle_cmd, chains, init, export)
+CORE_COMMANDS: tuple[click.Command, ...] = (stamp, record, flush, status, verify, show, bundle_cmd, chains, init, export, import_cmd)
 
 
 def _commands(ctx: click.Context) -> CommandRegistry:

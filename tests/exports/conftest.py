@@ -17,7 +17,7 @@ def donation_trace(project: Path) -> list[Path]:
         trace = tracer.trace("donation-1")
         steps = [
             trace.record("donation", {"amount": "25", "currency": "EUR", "donor": {"name": "=HYPERLINK(1)"}}),
-            trace.record("transfer", {"to": "field office", "tags": ["a", "b"]}),
+            trace.record("transfer", {"to": "field office", "tags": ["a", "b"]}, author="NGO Lisbon"),
             tracer.stamp(project / "receipt.pdf", trace="donation-1"),
         ]
         tracer.flush()
