@@ -206,12 +206,12 @@ def validate(stmt: dict[str, Any]) -> None:
     from in_toto_attestation.v1.statement import Statement
 
     try:
-        parsed = json_format.ParseDict(stmt, statement_pb2.Statement())  # type: ignore[attr-defined]
+        parsed = json_format.ParseDict(stmt, statement_pb2.Statement())
         Statement.copy_from_pb(parsed).validate()
         if stmt["predicateType"] == SLSA_PROVENANCE:
             from in_toto_attestation.predicates.provenance.v1 import provenance_pb2
 
-            json_format.ParseDict(stmt["predicate"], provenance_pb2.Provenance())  # type: ignore[attr-defined]
+            json_format.ParseDict(stmt["predicate"], provenance_pb2.Provenance())
     except (json_format.ParseError, ValueError) as err:
         raise ValueError(f"in-toto statement does not validate: {err}") from err
 
@@ -233,4 +233,4 @@ def envelope(payload: bytes, signer: Any) -> dict[str, Any]:
     text = signer.sign(env.pae())
     raw = from_0x(text, what="signature", length=None) if text.startswith("0x") else text.encode("utf-8")
     env.signatures[signer.identity] = Signature(signer.identity, raw.hex())
-    return env.to_dict()  # type: ignore[no-any-return]
+    return env.to_dict()
