@@ -39,11 +39,12 @@ def trace_account(chain: str, config: EvmConfig, trace: str) -> LocalAccount:
     if not config.trace_seed:
         raise ChainMisconfigured(chain, "no trace_seed configured: set trace_seed = \"env:VAR\" (a BIP-39 mnemonic) for one address per trace")
     from eth_account import Account
+    from eth_utils.exceptions import ValidationError
 
     mnemonic = _env(chain, config.trace_seed, "the trace seed")
     Account.enable_unaudited_hdwallet_features()
     try:
         return Account.from_mnemonic(mnemonic, account_path=trace_path(trace))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, ValidationError):  # never chained: the message quotes the words
         var = config.trace_seed.removeprefix("env:")
         raise ChainMisconfigured(chain, f"environment variable {var} does not hold a valid BIP-39 mnemonic") from None

@@ -101,3 +101,21 @@ def test_trace_address_without_a_seed_is_one_line(evm_chain, write_config, cli) 
     config = write_config({"anvil": evm_chain.table()})
     result = cli("--config", config, "trace", "address", "t1")
     assert result.exit_code == 2 and "no configured chain has trace_seed" in result.stderr
+
+
+def test_the_sender_is_checked_offline_from_the_chain_proof(per_trace, cli, tmp_path: Path) -> None:
+    """The registry's storage slot of a root packs its sender above block and time: the chain
+    proof checks it with only a trusted block hash (no node)."""
+    chain, config = per_trace
+    with Tracer.from_config(config) as tracer:
+        rec = tracer.record("step", {"n": 0}, trace="offline", bundle_dir=tmp_path)
+        tracer.flush()
+    path = tmp_path / f"{rec.digest_hex}.bctrace.json"
+    bundle = json.loads(path.read_text())
+    anchor = bundle["anchors"][0]
+    trust = f"{anchor['chain_id']}={anchor['block_hash']}"
+    assert cli("verify", "--trust-block", trust, path).exit_code == 0
+    anchor["sender"] = chain.signer.address
+    path.write_text(json.dumps(bundle))
+    result = cli("verify", "--trust-block", trust, path)
+    assert result.exit_code == 1 and "sender: the registry says root" in result.output
