@@ -188,8 +188,7 @@ class EvmBackend(ChainBackend):
         found = self._lookup_in(registry, root)
         claimed_sender = (claim.model_extra or {}).get("sender")
         if found is not None and claimed_sender is not None:  # one address per trace: who sent it
-            with self.client.errors(f"looking up the sender of root {to_0x(root)}"):
-                sender = str(registry.functions.anchors(root).call()[2])
+            sender = self._sender_of(registry, root)
             if sender.lower() != str(claimed_sender).lower():
                 raise ClaimMismatch("sender", f"the registry says root {to_0x(root)} was anchored by {sender}, the bundle says {claimed_sender}")
         return found
@@ -221,7 +220,13 @@ class EvmBackend(ChainBackend):
             receipt = self._anchor_from(client, root, fund=trace)
         finally:
             client.close()
-        return receipt.model_copy(update={"sender": account.address, "sender_path": trace_path(trace)})
+        sender = self._sender_of(self.registry(), root)  # the chain's word: the root may have been anchored before
+        return receipt.model_copy(update={"sender": sender, **({"sender_path": trace_path(trace)} if sender == account.address else {})})
+
+    def _sender_of(self, registry: Contract, root: bytes) -> str:
+        """Who anchored ``root`` first, as the registry stores it (EIP-55)."""
+        with self.client.errors(f"looking up the sender of root {to_0x(root)}"):
+            return str(registry.functions.anchors(root).call()[2])
 
     def _fund(self, client: EvmClient, data: bytes, to: str, trace: str) -> None:
         """Top the trace's account up from the main signer when it cannot pay for one anchor
