@@ -21,8 +21,9 @@ from .checking import bundle_cmd, show, verify
 from .context import deprecated
 from .exporting import export, import_cmd
 from .project import chains, init
+from .serve import serve
 
-CORE_COMMANDS: tuple[click.Command, ...] = (stamp, record, flush, status, verify, show, bundle_cmd, chains, init, export, import_cmd)
+CORE_COMMANDS: tuple[click.Command, ...] = (stamp, record, flush, status, verify, show, bundle_cmd, chains, init, serve, export, import_cmd)
 
 
 def _commands(ctx: click.Context) -> CommandRegistry:
