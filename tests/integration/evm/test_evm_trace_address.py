@@ -119,3 +119,24 @@ def test_the_sender_is_checked_offline_from_the_chain_proof(per_trace, cli, tmp_
     path.write_text(json.dumps(bundle))
     result = cli("verify", "--trust-block", trust, path)
     assert result.exit_code == 1 and "sender: the registry says root" in result.output
+
+
+def test_a_failed_funding_loses_nothing_and_the_next_flush_finishes(per_trace, tmp_path: Path) -> None:
+    """The main key cannot fund the trace account: the flush fails with one chain error, the
+    batch stays open, and once the main key has funds the next flush anchors it from the trace's
+    address."""
+    from bctrace.errors import ChainError
+
+    chain, config = per_trace
+    chain.node.fund(chain.signer.address, 0)
+    with Tracer.from_config(config) as tracer:
+        rec = tracer.record("step", {"n": 0}, trace="poor", bundle_dir=tmp_path)
+        with pytest.raises(ChainError, match="insufficient funds"):
+            tracer.flush()
+        assert not (tmp_path / f"{rec.digest_hex}.bctrace.json").exists()
+        assert len(tracer.outbox.open_batches()) == 1
+        chain.node.fund(chain.signer.address)
+        result = tracer.flush()
+    assert result.records == 1
+    anchor = json.loads((tmp_path / f"{rec.digest_hex}.bctrace.json").read_text())["anchors"][0]
+    assert anchor["sender"] != chain.signer.address and "sender_path" in anchor
