@@ -65,19 +65,6 @@ def test_every_anchor_of_a_trace_comes_from_its_own_address(per_trace, cli, tmp_
     assert result.exit_code == 0, result.output  # both traces whole and linked
 
 
-def test_verify_fails_when_the_bundle_names_another_sender(per_trace, cli, tmp_path: Path) -> None:
-    chain, config = per_trace
-    with Tracer.from_config(config) as tracer:
-        rec = tracer.record("step", {"n": 0}, trace="t", bundle_dir=tmp_path)
-        tracer.flush()
-    path = tmp_path / f"{rec.digest_hex}.bctrace.json"
-    bundle = json.loads(path.read_text())
-    bundle["anchors"][0]["sender"] = chain.signer.address  # the main key: not who anchored it
-    path.write_text(json.dumps(bundle))
-    result = cli("--config", config, "verify", path)
-    assert result.exit_code == 1 and "sender: the registry says root" in result.output
-
-
 def test_the_trace_account_is_funded_from_the_main_key_only_when_it_must_pay(per_trace, tmp_path: Path) -> None:
     chain, config = per_trace
     w3 = Web3(Web3.HTTPProvider(chain.node.url))
@@ -103,21 +90,22 @@ def test_trace_address_without_a_seed_is_one_line(evm_chain, write_config, cli) 
     assert result.exit_code == 2 and "no configured chain has trace_seed" in result.stderr
 
 
-def test_the_sender_is_checked_offline_from_the_chain_proof(per_trace, cli, tmp_path: Path) -> None:
-    """The registry's storage slot of a root packs its sender above block and time: the chain
-    proof checks it with only a trusted block hash (no node)."""
+@pytest.mark.parametrize("offline", [False, True], ids=["through the node", "from the chain proof"])
+def test_verify_fails_when_the_bundle_names_another_sender(per_trace, cli, tmp_path: Path, offline: bool) -> None:
+    """Through the node (the registry's ``anchors(root).sender``) and offline: the storage slot
+    of a root in the chain proof packs its sender above block and time."""
     chain, config = per_trace
     with Tracer.from_config(config) as tracer:
-        rec = tracer.record("step", {"n": 0}, trace="offline", bundle_dir=tmp_path)
+        rec = tracer.record("step", {"n": 0}, trace="t", bundle_dir=tmp_path)
         tracer.flush()
     path = tmp_path / f"{rec.digest_hex}.bctrace.json"
     bundle = json.loads(path.read_text())
     anchor = bundle["anchors"][0]
-    trust = f"{anchor['chain_id']}={anchor['block_hash']}"
-    assert cli("verify", "--trust-block", trust, path).exit_code == 0
-    anchor["sender"] = chain.signer.address
+    args = ["verify", "--trust-block", f"{anchor['chain_id']}={anchor['block_hash']}"] if offline else ["--config", config, "verify"]
+    assert cli(*args, path).exit_code == 0
+    anchor["sender"] = chain.signer.address  # the main key: not who anchored it
     path.write_text(json.dumps(bundle))
-    result = cli("verify", "--trust-block", trust, path)
+    result = cli(*args, path)
     assert result.exit_code == 1 and "sender: the registry says root" in result.output
 
 
