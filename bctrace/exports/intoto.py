@@ -47,24 +47,30 @@ def export_in_toto(request: ExportRequest) -> list[ExportedFile]:
     """One ``.intoto.json`` statement per record (``.dsse.json`` envelopes with ``--sign``);
     an ML run's start and checkpoint steps are part of its provenance, not statements of their own."""
     require_extra("export", "export --format in-toto", "in_toto_attestation", "google.protobuf")
-    starts = _ml_starts(request.bundles)
-    signer = _signer(request) if request.sign else None
+    starts = {str(b.record.get("trace")): b for b in request.bundles if _ml_step(b) == "start"}
+    ended = {str(b.record.get("trace")) for b in request.bundles if _ml_step(b) == "end"}
+    signer = request.tracer()._signer() if request.sign else None
     files = []
     for bundle in request.bundles:
-        record = bundle.record
-        if record.get("kind") == ML_KIND and record.get("body", {}).get("step") in ("start", "checkpoint"):
-            if not any(b.record.get("trace") == record.get("trace") and b.record.get("body", {}).get("step") == "end" for b in request.bundles):
-                files.append(_file(bundle, statement(bundle), signer))
-            continue
-        if record.get("kind") == ML_KIND and record.get("body", {}).get("step") == "end":
-            files.append(_file(bundle, slsa_statement(bundle, starts.get(str(record.get("trace")))), signer))
-        else:
-            files.append(_file(bundle, statement(bundle), signer))
+        step, trace = _ml_step(bundle), str(bundle.record.get("trace"))
+        if step in ("start", "checkpoint") and trace in ended:
+            continue  # part of the run's provenance
+        stmt = slsa_statement(bundle, starts.get(trace)) if step == "end" else statement(bundle)
+        files.append(_file(bundle, stmt, signer))
     return files
 
 
+def _ml_step(bundle: ProofBundle) -> str | None:
+    """``start``, ``checkpoint`` or ``end`` for a step of an ML run, else None."""
+    body = bundle.record.get("body")
+    return str(body.get("step")) if bundle.record.get("kind") == ML_KIND and isinstance(body, dict) else None
+
+
 def _file(bundle: ProofBundle, stmt: dict[str, Any], signer: Any) -> ExportedFile:
-    validate(stmt)
+    try:
+        validate(stmt)
+    except ValueError as err:  # e.g. a record nested deeper than protobuf's limit of 100
+        raise BundleError(f"record {bundle.digest}: {err}") from None
     data = json.dumps(stmt, indent=2, ensure_ascii=False).encode("utf-8") + b"\n"
     stem = bundle.digest
     if signer is None:
@@ -116,11 +122,6 @@ def _hex(value: str) -> str:
 
 
 # -- ML runs as SLSA Provenance v1 --------------------------------------------------------------
-
-
-def _ml_starts(bundles: Sequence[ProofBundle]) -> dict[str, ProofBundle]:
-    return {str(b.record.get("trace")): b for b in bundles
-            if b.record.get("kind") == ML_KIND and b.record.get("body", {}).get("step") == "start"}
 
 
 def slsa_statement(end: ProofBundle, start: ProofBundle | None) -> dict[str, Any]:
@@ -217,10 +218,6 @@ def validate(stmt: dict[str, Any]) -> None:
 
 
 # -- DSSE ---------------------------------------------------------------------------------------
-
-
-def _signer(request: ExportRequest) -> Any:
-    return request.tracer()._signer()
 
 
 def envelope(payload: bytes, signer: Any) -> dict[str, Any]:
