@@ -71,6 +71,17 @@ class ChainBackend(ABC):
         :class:`~bctrace.errors.ChainError` subclass when the chain refuses or cannot be reached.
         """
 
+    @property
+    def anchors_per_trace(self) -> bool:
+        """Whether this chain wants each trace anchored apart (README, "One address per trace"):
+        a flush then batches one trace at a time and anchors each batch with :meth:`anchor_trace`."""
+        return False
+
+    def anchor_trace(self, root: bytes, trace: str) -> AnchorReceipt:
+        """Anchor the root of a batch that holds records of ``trace`` only (when
+        :attr:`anchors_per_trace`); by default the same as :meth:`anchor`. Idempotent, like it."""
+        return self.anchor(root)
+
     @abstractmethod
     def lookup(self, root: bytes) -> AnchorReceipt | None:
         """The receipt of a root's first anchor on this chain, or ``None`` if it is not anchored.

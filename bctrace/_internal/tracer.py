@@ -423,7 +423,8 @@ class Tracer:
         for name in drop_chains:
             self.outbox.drop_chain(name)
         result = FlushResult()
-        while (batch := self.outbox.next_batch(targets)) is not None:
+        per_trace = any(self.backend(name).anchors_per_trace for name in targets)
+        while (batch := self.outbox.next_batch(targets, one_trace=per_trace)) is not None:
             for name in batch.chains:
                 if name not in self.config.chains:
                     raise ConfigError(
@@ -433,11 +434,13 @@ class Tracer:
             stored = self.outbox.anchors(batch.id)
             logger.info("batch %d: root %s on %s (already anchored on: %s)", batch.id, to_0x(batch.root), ", ".join(batch.chains), ", ".join(stored) or "none")
             failures: list[ChainError] = []
+            trace = self._trace_of_batch(batch.id) if any(self.backend(n).anchors_per_trace for n in batch.chains) else None
             for name in batch.chains:
                 if name in stored:
                     continue
+                backend = self.backend(name)
                 try:
-                    receipt = self.backend(name).anchor(batch.root)
+                    receipt = backend.anchor_trace(batch.root, trace) if trace and backend.anchors_per_trace else backend.anchor(batch.root)
                 except ChainError as err:
                     logger.warning("batch %d: chain %s failed, the batch waits for it: %s", batch.id, name, err.one_line())
                     failures.append(err)
@@ -468,6 +471,12 @@ class Tracer:
                 anchors.append(entry)
             result.batches.append({"root": to_0x(batch.root), "records": len(tree), "anchors": anchors})
         return result
+
+    def _trace_of_batch(self, batch_id: int) -> str | None:
+        """The trace whose records alone make up a batch, or None (a batch of several traces,
+        made before a chain asked for one anchor per trace, is anchored as a whole)."""
+        traces = {json.loads(r.record_json)["trace"] for r in self.outbox.batch_records(batch_id)}
+        return traces.pop() if len(traces) == 1 else None
 
     def bundle(self, digest: bytes | str) -> ProofBundle:
         """The proof bundle of an anchored record in this project's outbox."""

@@ -20,13 +20,13 @@ from .anchoring import flush, record, stamp, status
 from .checking import bundle_cmd, show, verify
 from .context import deprecated
 from .disclosing import disclose
-from .exporting import export
+from .exporting import export, import_cmd
 from .kinds import kinds
 from .project import chains, init
 from .serve import serve
 
 CORE_COMMANDS: tuple[click.Command, ...] = (stamp, record, flush, status, verify, show, bundle_cmd, chains, init, serve, export,
-                                          disclose, kinds)
+                                          import_cmd, disclose, kinds)
 
 
 def _commands(ctx: click.Context) -> CommandRegistry:

@@ -61,3 +61,31 @@ def _pairs(values: tuple[str, ...]) -> dict[str, str]:
             raise UsageError(f"--option {v!r} must be KEY=VALUE")
         pairs[key.strip()] = value
     return pairs
+
+
+@click.command("import")
+@click.argument("statement", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["in-toto"]), required=True, help="What the file is.")
+@click.option("--trace", "trace_id", help="Append to this trace (hash-chained to its last step).")
+@click.option("--sign", is_flag=True, default=None, help="Sign the record with the [signer] key.")
+@click.option("--flush", "do_flush", is_flag=True, help="Anchor right away.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def import_cmd(statement: Path, fmt: str, trace_id: str | None, sign: bool | None, do_flush: bool, as_json: bool) -> None:
+    """Record an in-toto Statement (or its DSSE envelope) as one record whose subjects are the
+    statement's subjects; it is anchored by the next flush."""
+    from ..exports.importing import KIND, statement_record
+    from .anchoring import _bundle_dir, print_flush
+
+    subjects, body = statement_record(statement)
+    tracer = get_tracer()
+    rec = tracer.record(KIND, body, subjects=subjects, trace=trace_id, sign=sign, bundle_dir=_bundle_dir(tracer))
+    result = tracer.flush() if do_flush else None
+    out = {"digest": rec.digest_hex, "trace": rec.record.trace, "seq": rec.record.seq, "bundle": str(rec.bundle_path),
+           "subjects": [s.name for s in subjects], "anchored": bool(result and result.records)}
+    if as_json:
+        emit_json(out)
+        return
+    click.echo(f"recorded {out['digest']} (trace {out['trace']} step {out['seq']}): {len(subjects)} subject(s) of {statement}")
+    click.echo(f"  bundle {out['bundle']}" + ("" if do_flush else " (written on flush)"))
+    if result:
+        print_flush(result)

@@ -11,3 +11,7 @@ def bctrace_register_exporters(registry: ExporterRegistry) -> None:
                  "bctrace.exports.tables:export_csv")
     registry.add("jsonl", "the same rows as csv, one JSON object per line, values keeping their JSON types",
                  "bctrace.exports.tables:export_jsonl")
+    registry.add("in-toto", "an in-toto Statement v1 per record (ML runs: SLSA Provenance v1); --sign wraps each in a DSSE envelope",
+                 "bctrace.exports.intoto:export_in_toto", extra="export")
+    registry.add("prov", "W3C PROV of each trace: records, steps, subjects, agents, anchors, wasDerivedFrom along the hash chain "
+                 "(--option serialization=json|provn)", "bctrace.exports.prov:export_prov", extra="export")

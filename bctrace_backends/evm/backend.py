@@ -75,6 +75,10 @@ class AnchorFee:
         return shown
 
 
+FUNDED_ANCHORS = 5
+"""A trace's account is topped up to pay this many anchors at the current price."""
+
+
 class EvmBackend(ChainBackend):
     name = "evm"
     config_model: ClassVar[type[BackendConfig]] = EvmConfig
@@ -180,7 +184,14 @@ class EvmBackend(ChainBackend):
     def find_claimed(self, root: bytes, claim: AnchorReceipt | None) -> AnchorReceipt | None:
         if claim is None or not claim.contract:
             return self.lookup(root)
-        return self._lookup_in(self.registry_at(claim.contract), root)
+        registry = self.registry_at(claim.contract)
+        found = self._lookup_in(registry, root)
+        claimed_sender = (claim.model_extra or {}).get("sender")
+        if found is not None and claimed_sender is not None:  # one address per trace: who sent it
+            sender = self._sender_of(registry, root)
+            if sender.lower() != str(claimed_sender).lower():
+                raise ClaimMismatch("sender", f"the registry says root {to_0x(root)} was anchored by {sender}, the bundle says {claimed_sender}")
+        return found
 
     @classmethod
     def check_chain_proof(cls, anchor: AnchorReceipt, root: bytes, trusted: Collection[bytes]) -> None:
@@ -189,8 +200,46 @@ class EvmBackend(ChainBackend):
         check(anchor, root, trusted)
 
     def anchor(self, root: bytes) -> AnchorReceipt:
-        client = self.client  # first: without web3 installed, this is the one-line error
+        return self._anchor_from(self.client, root)  # self.client first: the one-line error without web3
 
+    @property
+    def anchors_per_trace(self) -> bool:
+        return bool(self.config.trace_seed)
+
+    def anchor_trace(self, root: bytes, trace: str) -> AnchorReceipt:
+        """Send the anchor from the trace's own account (funded from the main signer when it
+        cannot pay); the receipt names that ``sender``, which verification checks on chain."""
+        from .client import EvmClient
+        from .trace_accounts import trace_account, trace_path
+
+        if not self.anchors_per_trace:
+            return self.anchor(root)
+        account = trace_account(self.chain, self.config, trace)
+        client = EvmClient(self.chain, self.config, lock_dir=self.state_dir / "locks", account=account)
+        try:
+            receipt = self._anchor_from(client, root, fund=trace)
+        finally:
+            client.close()
+        sender = self._sender_of(self.registry(), root)  # the chain's word: the root may have been anchored before
+        return receipt.model_copy(update={"sender": sender, **({"sender_path": trace_path(trace)} if sender == account.address else {})})
+
+    def _sender_of(self, registry: Contract, root: bytes) -> str:
+        """Who anchored ``root`` first, as the registry stores it (EIP-55)."""
+        with self.client.errors(f"looking up the sender of root {to_0x(root)}"):
+            return str(registry.functions.anchors(root).call()[2])
+
+    def _fund(self, client: EvmClient, data: bytes, to: str, trace: str) -> None:
+        """Top the trace's account up from the main signer when it cannot pay for one anchor
+        (to :data:`FUNDED_ANCHORS` anchors' worth at today's price); free-gas chains need nothing."""
+        quote = client.quote(data, to=to, what=f"the anchor of trace {trace}")
+        cost = int(quote.tx["gas"]) * int(quote.tx.get("maxFeePerGas", quote.tx.get("gasPrice", 0)))
+        with client.errors(f"reading the balance of {client.sender}"):
+            balance = int(client.w3.eth.get_balance(client.account.address))
+        if balance < cost:
+            self.client.transact(b"", to=client.sender, value=FUNDED_ANCHORS * cost - balance,
+                                 what=f"funding of trace {trace}'s address {client.sender}")
+
+    def _anchor_from(self, client: EvmClient, root: bytes, *, fund: str | None = None) -> AnchorReceipt:
         # Under the sender's lock, "not anchored yet" stays true until we have sent: two
         # processes resuming one batch never both pay for the same root.
         with client.sending():
@@ -199,8 +248,10 @@ class EvmBackend(ChainBackend):
                 return self._with_chain_proof(found, root)
             registry = self.registry()
             data = bytes.fromhex(registry.encode_abi("anchor", args=[root])[2:])
+            if fund is not None:
+                self._fund(client, data, registry.address, fund)
             try:
-                self.client.transact(data, to=registry.address, what=f"anchor of root {to_0x(root)}")
+                client.transact(data, to=registry.address, what=f"anchor of root {to_0x(root)}")
             except Reverted as err:
                 if err.error_name != "AlreadyAnchored":  # someone else anchored it first: fine
                     raise

@@ -172,6 +172,9 @@ def check(anchor: AnchorReceipt, root: bytes, trusted: Collection[bytes]) -> Non
         raise ClaimMismatch("block" if first_block != anchor.block else "timestamp",
                             f"the registry says the root was first anchored in block {first_block} at {first_time}, "
                             f"the anchor says block {anchor.block} at {anchor.timestamp}")
+    claimed_sender = (anchor.model_extra or {}).get("sender")
+    if claimed_sender is not None and f"0x{slot >> 96:040x}" != str(claimed_sender).lower():  # one address per trace
+        raise ClaimMismatch("sender", f"the registry says root {to_0x(root)} was anchored by 0x{slot >> 96:040x}, the anchor says {claimed_sender}")
     _check_transaction(anchor, proof, root, fields[4], address)
 
 

@@ -73,16 +73,17 @@ class TxQuote:
 class EvmClient:
     """Connection to one configured chain. Cheap to create; connects on first use."""
 
-    def __init__(self, chain: str, config: EvmConfig, *, lock_dir: Path | None = None) -> None:
+    def __init__(self, chain: str, config: EvmConfig, *, lock_dir: Path | None = None, account: LocalAccount | None = None) -> None:
         """:param lock_dir: folder of the per-sender lock files that serialise sending across
-        processes (the project's state folder); without one, only this process is careful."""
+        processes (the project's state folder); without one, only this process is careful.
+        :param account: send from this account instead of the config's signer (a trace's own)."""
         self.chain = chain
-        self.config = config
+        self.config = config.model_copy(update={"node_account": None}) if account is not None else config
         self.lock_dir = lock_dir
         self._w3: Web3 | None = None
         self._session: requests.Session | None = None
         self._checked = False
-        self._account: LocalAccount | None = None
+        self._account: LocalAccount | None = account
         self._send_lock: FileLock | None = None
 
     def __repr__(self) -> str:
@@ -319,7 +320,7 @@ class EvmClient:
         limit = self.config.gas_limit or int(gas * GAS_MARGIN)  # what transact() would sign
         return TxQuote({**tx, **fees, "gas": limit, "nonce": nonce}, gas, price)
 
-    def transact(self, data: bytes, *, to: str | None, what: str) -> dict[str, Any]:
+    def transact(self, data: bytes, *, to: str | None, what: str, value: int = 0) -> dict[str, Any]:
         """Sign ``data`` locally, send it, and wait for its receipt and confirmations.
 
         Returns the receipt (a mapping). Raises :class:`AnchorFailed` if it reverts or is not
@@ -330,22 +331,22 @@ class EvmClient:
         with self.sending():
             for _ in range(NONCE_ATTEMPTS):
                 try:
-                    return self._transact_once(data, to=to, what=what)
+                    return self._transact_once(data, to=to, what=what, value=value)
                 except _NonceTaken:
                     continue
         raise AnchorFailed(self.chain, f"{what}: another sender from {self.sender} kept taking the nonce; retry the flush")
 
-    def _transact_once(self, data: bytes, *, to: str | None, what: str) -> dict[str, Any]:
+    def _transact_once(self, data: bytes, *, to: str | None, what: str, value: int = 0) -> dict[str, Any]:
         w3 = self.w3
         sender = self.sender
         with self.errors(f"preparing {what}", writing=True):
-            tx: dict[str, Any] = {"chainId": self.config.required_chain_id, "from": sender, "value": 0, "data": data}
+            tx: dict[str, Any] = {"chainId": self.config.required_chain_id, "from": sender, "value": value, "data": data}
             if to is not None:
                 tx["to"] = Web3.to_checksum_address(to)
             # estimated without fee fields: with them, an empty account shows as "out of gas"
             tx["gas"] = self.config.gas_limit or int(w3.eth.estimate_gas(tx) * GAS_MARGIN)
             tx.update(self._fees(w3))
-            cost = tx["gas"] * tx.get("maxFeePerGas", tx.get("gasPrice", 0))
+            cost = tx["gas"] * tx.get("maxFeePerGas", tx.get("gasPrice", 0)) + value
             balance = w3.eth.get_balance(sender)
             if balance < cost:
                 raise AnchorFailed(

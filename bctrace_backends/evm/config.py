@@ -113,6 +113,10 @@ class EvmConfig(BackendConfig):
     permissioned node behind EthSigner or clef): transactions are sent with
     ``eth_sendTransaction`` and no key ever passes through bctrace."""
 
+    trace_seed: str | None = None
+    """``"env:VAR"`` holding a BIP-39 mnemonic: each trace's anchors are sent from its own
+    account derived from it (README, "One address per trace"), funded from the main signer."""
+
     confirmations: int | None = Field(default=None, ge=1)
     """Blocks (counting the receipt's own) before an anchor is accepted; preset or 1 by default."""
     gas_price: Wei | None = None
@@ -141,9 +145,9 @@ class EvmConfig(BackendConfig):
     def _hide_pasted_secrets(cls, data: Any) -> Any:
         """Swap a pasted secret for a placeholder before validation, so that no error object
         (``str``, ``errors()``, a chained traceback) ever holds it; the field check then fails."""
-        return hide_pasted_secrets(data, ("key", "password"))
+        return hide_pasted_secrets(data, ("key", "password", "trace_seed"))
 
-    @field_validator("key", "password")
+    @field_validator("key", "password", "trace_seed")
     @classmethod
     def _env_reference(cls, value: str | None, info: ValidationInfo) -> str | None:
         return check_env_reference(value, info.field_name)

@@ -18,7 +18,7 @@ def donation_trace(project: Path) -> list[Path]:
         steps = [
             trace.record("donation", {"donor": "=HYPERLINK(1)", "recipient": "school-fund", "amount": "25", "currency": "EUR"},
                          public=["donor"]),  # a typed kind (issue 14): donor in clear for the formula check
-            trace.record("transfer", {"to": "field office", "tags": ["a", "b"]}),
+            trace.record("transfer", {"to": "field office", "tags": ["a", "b"]}, author="NGO Lisbon"),
             tracer.stamp(project / "receipt.pdf", trace="donation-1"),
         ]
         tracer.flush()
