@@ -1,0 +1,89 @@
+"""The in-browser verifier in Chromium, served by ``bctrace serve``, against a live anvil chain:
+a genuine bundle verifies with the right block and time; each tampering fails naming its reason;
+a stopped node is "unreachable"; a trusted block hash verifies with the node stopped."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def edited(tmp_path: Path, data: dict, name: str = "paper.txt.bctrace.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data, indent=1))
+    return path
+
+
+def test_genuine_bundle_and_file_verify_with_block_and_time(anchored, served, verifier):
+    anchor = anchored.bundle("paper.txt")["anchors"][0]
+    verifier.open(f"{served}?rpc={anchored.chain_id}={anchored.node.url}")
+    verdict = verifier.check(anchored.folder / "paper.txt", anchored.folder / "paper.txt.bctrace.json")
+    assert verdict.get_attribute("data-status") == "verified", verifier.text()
+    shown = verifier.page.locator("[data-testid=anchor]")
+    assert shown.count() == 1 and shown.get_attribute("data-status") == "verified"
+    assert verifier.page.locator("[data-testid=block]").inner_text() == str(anchor["block"])
+    utc = datetime.fromtimestamp(anchor["timestamp"], timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    assert utc in verifier.page.locator("[data-testid=time]").inner_text()
+    assert "live node" in verifier.page.locator("[data-testid=checked-by]").inner_text()
+    assert verifier.page.locator("[data-testid=subject][data-match=true]").count() == 1
+    verifier.screenshot("verified")
+
+
+TAMPERINGS = {
+    "changed file": None,  # the bundle is genuine, the file beside it is not
+    "tampered record": (lambda b: b["record"]["subjects"][0].update(size=999), "record edited"),
+    "moved timestamp": (lambda b: b["anchors"][0].update(timestamp=b["anchors"][0]["timestamp"] - 3600), "timestamp"),
+    "wrong contract": (lambda b: b["anchors"][0].update(contract="0x4727329ed2A71A78A282802083768c337427884B"), "contract"),
+    "broken proof": (lambda b: b["merkle"].update(proof=["0x" + "ab" * 32]), "Merkle proof"),
+}
+
+
+@pytest.mark.parametrize("case", list(TAMPERINGS))
+def test_each_tampering_fails_naming_its_reason(case, anchored, served, verifier, tmp_path):
+    bundle = anchored.bundle("paper.txt")
+    assert bundle["merkle"]["proof"], "two files in one batch: the proof has a step"
+    paper = tmp_path / "paper.txt"
+    if case == "changed file":
+        paper.write_text("a claim worth timestamping, edited\n")
+        reason = "file changed"
+    else:
+        paper.write_text((anchored.folder / "paper.txt").read_text())
+        edit, reason = TAMPERINGS[case]
+        bundle = copy.deepcopy(bundle)
+        edit(bundle)
+    verifier.open(f"{served}?rpc={anchored.chain_id}={anchored.node.url}")
+    verdict = verifier.check(paper, edited(tmp_path, bundle))
+    assert verdict.get_attribute("data-status") == "failed", verifier.text()
+    assert reason in verdict.inner_text(), verdict.inner_text()
+    if case in ("moved timestamp", "wrong contract"):
+        assert verifier.page.locator("[data-testid=anchor]").get_attribute("data-status") == "failed"
+    verifier.screenshot(f"failed-{case.replace(' ', '-')}")
+
+
+def test_stopped_node_is_unreachable_and_a_trusted_block_hash_verifies_offline(anchored, served, verifier):
+    bundle_path = anchored.folder / "notes.txt.bctrace.json"
+    anchor = anchored.bundle("notes.txt")["anchors"][0]
+    assert anchor["chain_proof"]["format"] == "evm-mpt-v1"
+    rpc = f"?rpc={anchored.chain_id}={anchored.node.url}"
+    anchored.node.stop()
+    verifier.open(f"{served}{rpc}")
+    verdict = verifier.check(bundle_path)
+    assert verdict.get_attribute("data-status") == "unreachable", verifier.text()
+    assert "did not answer" in verdict.inner_text()
+    verifier.screenshot("unreachable")
+
+    verifier.open(f"{served}{rpc}&trust={anchored.chain_id}={anchor['block_hash']}")
+    verdict = verifier.check(bundle_path)
+    assert verdict.get_attribute("data-status") == "verified", verifier.text()
+    assert "offline" in verifier.page.locator("[data-testid=checked-by]").inner_text()
+
+    other = "0x" + "12" * 32
+    verifier.open(f"{served}?trust={anchored.chain_id}={other}")
+    verdict = verifier.check(bundle_path)
+    assert verdict.get_attribute("data-status") == "failed" and "not the trusted block hash" in verdict.inner_text()
