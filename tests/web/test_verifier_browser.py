@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import run_cli
+
 pytestmark = pytest.mark.integration
 
 
@@ -87,3 +89,23 @@ def test_stopped_node_is_unreachable_and_a_trusted_block_hash_verifies_offline(a
     verifier.open(f"{served}?trust={anchored.chain_id}={other}")
     verdict = verifier.check(bundle_path)
     assert verdict.get_attribute("data-status") == "failed" and "not the trusted block hash" in verdict.inner_text()
+
+
+def test_exported_site_verifies_from_disk_with_no_network(anchored, tmp_path, verifier):
+    """``bctrace serve --export DIR``, then the page opened from file://: an EVM anchor and a
+    local-ledger anchor both check offline against trusted hashes."""
+    site = tmp_path / "site"
+    run_cli(tmp_path, "serve", "--export", str(site))
+    assert sorted(p.name for p in site.iterdir()) == ["index.html"]
+    local = tmp_path / "local"
+    local.mkdir()
+    (local / "minutes.txt").write_text("minutes of the board meeting\n")
+    run_cli(local, "stamp", "minutes.txt")
+    local_anchor = json.loads((local / "minutes.txt.bctrace.json").read_text())["anchors"][0]
+    evm_anchor = anchored.bundle("paper.txt")["anchors"][0]
+    trust = f"trust={evm_anchor['chain_id']}={evm_anchor['block_hash']}&trust={local_anchor['chain_id']}={local_anchor['block_hash']}"
+    verifier.open(f"{(site / 'index.html').as_uri()}?{trust}")
+    verdict = verifier.check(anchored.folder / "paper.txt.bctrace.json", local / "minutes.txt.bctrace.json", local / "minutes.txt")
+    assert verdict.get_attribute("data-status") == "verified", verifier.text()
+    assert "no network used" in verdict.inner_text()
+    assert verifier.page.locator("[data-testid=anchor][data-status=verified]").count() == 2
