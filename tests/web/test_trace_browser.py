@@ -1,0 +1,64 @@
+"""A trace in the browser: a 4-step donation trace anchored on two chains shows as a timeline;
+without its middle step the timeline shows the gap and the verdict fails. An ML run from
+``examples/`` shows as its report."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from bctrace import Tracer
+from bctrace.api import to_0x
+
+from .conftest import _signer_env, chain_table, deployed_chain
+
+pytestmark = pytest.mark.integration
+
+STEPS = [("donor", {"amount_eur": 50, "to": "clean water fund"}), ("charity", {"received_eur": 50}),
+         ("supplier", {"delivered": "water filters", "count": 10}), ("clinic", {"installed": 10, "village": "Ndola"})]
+
+
+@pytest.fixture(scope="module")
+def donation(tmp_path_factory):
+    """Four steps of one trace, each anchored on two live anvil chains (ids 31337 and 31338)."""
+    env, address = _signer_env()
+    chains = [(chain_id, *deployed_chain(chain_id, env, address)) for chain_id in (31337, 31338)]
+    folder = tmp_path_factory.mktemp("donation")
+    (folder / "bctrace.toml").write_text('default_chains = ["first", "second"]\nbundle_dir = "bundles"\n' + "".join(
+        f"[chains.{name}]\n{chain_table(node, chain_id, contract, env)}" for name, (chain_id, node, contract) in zip(("first", "second"), chains)))
+    trace, digests = None, []
+    with Tracer.from_config(folder / "bctrace.toml") as tracer:  # one batch, anchored by one flush on both chains
+        for author, body in STEPS:
+            step = tracer.record("donation", body, trace=trace, author=author)
+            trace, digests = step.record.trace, [*digests, to_0x(step.digest)]
+        tracer.flush()
+    bundles = [next(folder.rglob(f"{digest}.bctrace.json")) for digest in digests]
+    try:
+        yield trace, bundles, "&".join(f"rpc={chain_id}={node.url}" for chain_id, node, _ in chains)
+    finally:
+        for _, node, _ in chains:
+            node.stop()
+        os.environ.pop(env, None)
+
+
+def test_donation_trace_shows_as_a_timeline_and_a_missing_step_as_a_gap(donation, served, verifier):
+    trace, bundles, rpcs = donation
+    verifier.open(f"{served}?{rpcs}")
+    verdict = verifier.check(*bundles)
+    assert verdict.get_attribute("data-status") == "verified", verifier.text()
+    timeline = verifier.page.locator(f"[data-testid=timeline][data-trace='{trace}']")
+    steps = timeline.locator("[data-testid=step]")
+    assert [steps.nth(i).get_attribute("data-seq") for i in range(steps.count())] == ["0", "1", "2", "3"]
+    assert [steps.nth(i).get_attribute("data-link") for i in range(4)] == ["start", "linked", "linked", "linked"]
+    assert "by supplier" in steps.nth(2).inner_text()
+    assert verifier.page.locator("[data-testid=anchor][data-status=verified]").count() == 8  # 4 steps x 2 chains
+    verifier.screenshot("timeline")
+
+    verdict = verifier.check(bundles[0], bundles[1], bundles[3])
+    assert verdict.get_attribute("data-status") == "failed"
+    assert "step 2 is missing" in verdict.inner_text()
+    gap = timeline.locator("[data-testid=gap]")
+    assert gap.count() == 1 and "step 2 is missing" in gap.inner_text()
+    verifier.screenshot("timeline-gap")
