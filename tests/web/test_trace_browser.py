@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sys
+from pathlib import Path
 
 import pytest
 
 from bctrace import Tracer
 from bctrace.api import to_0x
 
-from .conftest import _signer_env, chain_table, deployed_chain
+from .conftest import _signer_env, chain_table, deployed_chain, run_cli
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 pytestmark = pytest.mark.integration
 
@@ -62,3 +67,26 @@ def test_donation_trace_shows_as_a_timeline_and_a_missing_step_as_a_gap(donation
     gap = timeline.locator("[data-testid=gap]")
     assert gap.count() == 1 and "step 2 is missing" in gap.inner_text()
     verifier.screenshot("timeline-gap")
+
+
+@pytest.mark.slow  # trains the example's random forest under `bctrace ml run` (about 20 s on a loaded 2-core machine)
+def test_ml_run_from_examples_shows_as_its_report(served, verifier, tmp_path):
+    project = tmp_path / "examples"
+    shutil.copytree(EXAMPLES, project, ignore=shutil.ignore_patterns(".bctrace", "__pycache__", "*.joblib", "metrics.json"))
+    run_cli(project, "ml", "run", "--seed", "1", "--input", "data/train.csv:train", "--input", "data/test.csv:test",
+            "--model", "model.joblib", "--metrics", "metrics.json", "--", sys.executable, "sklearn_train.py")
+    steps = sorted(project.glob(".bctrace/runs/*/*.bctrace.json"))
+    assert [p.name for p in steps] == ["000-start.bctrace.json", "001-end.bctrace.json"]
+    anchor = json.loads(steps[0].read_text())["anchors"][0]
+    end = json.loads(steps[1].read_text())["record"]["body"]
+    verifier.open(f"{served}?trust={anchor['chain_id']}={json.loads(steps[1].read_text())['anchors'][0]['block_hash']}")
+    verdict = verifier.check(*steps)
+    assert verdict.get_attribute("data-status") == "verified", verifier.text()
+    report = verifier.page.locator("[data-testid=ml-run]")
+    assert report.count() == 1
+    assert "sklearn_train.py" in report.locator("[data-testid=run-code]").inner_text()
+    assert "data/train.csv (train)" in report.locator("[data-testid=run-data]").inner_text()
+    assert report.locator("[data-testid=run-seed]").inner_text() == "1"
+    assert f"test_accuracy = {end['metrics']['test_accuracy']}" in report.locator("[data-testid=run-metrics]").inner_text()
+    assert f"score {end['checklist']['score']}" in report.locator("[data-testid=run-checklist]").inner_text()
+    verifier.screenshot("ml-run")

@@ -115,27 +115,30 @@ function renderBundle(name, report, subjects) {
       h("tbody", {}, subjects.map(({ subject: s, match }) => h("tr", { dataTestid: "subject", dataMatch: match ? String(match.ok) : "not-given" },
         h("td", {}, String(s.name)), h("td", {}, s.size != null ? String(s.size) : ""), h("td", { class: "hex" }, String(s.sha256)),
         h("td", { class: "hex" }, s.cid || ""), h("td", {}, match ? match.text : "not given"))))) : null,
-    rec.kind === "ml-run" ? renderRun(rec.body || {}) : null,
     report.chains.length ? [h("h4", {}, term("Anchors", TERMS.anchor)), h("ul", { class: "anchors" }, report.chains.map(renderAnchor))] : null,
   );
 }
 
-function renderRun(body) {
-  const row = (label, value) => (value == null || value === "" ? null : [h("dt", {}, label), h("dd", {}, typeof value === "string" ? value : JSON.stringify(value))]);
-  const git = body.code?.git || {};
+/** An ML run's report: its start step (code, environment) and end step (data, seeds, metrics, checklist) together. */
+function renderRun(steps) {
+  const body = Object.assign({}, ...steps.map((r) => r.bundle.record.body || {}));
+  const row = (label, value, testid) => (value == null || value === "" ? null : [h("dt", {}, label), h("dd", { dataTestid: testid }, typeof value === "string" ? value : JSON.stringify(value))]);
+  const code = body.code || {};
   const env = body.environment || {};
   const checklist = body.checklist;
-  return h("div", { class: "run", dataTestid: "ml-run" },
-    h("h4", {}, `ML run “${body.name ?? body.run_id ?? ""}” — ${body.step ?? ""}`),
+  const items = checklist?.items || [];
+  return h("section", { class: "run", dataTestid: "ml-run", ariaLabel: `ML run ${body.name || body.run_id || ""}` },
+    h("h3", {}, `ML run “${body.name || body.run_id || ""}”`, body.status ? ` — ${body.status}` : ""),
     h("dl", {},
-      row("Status", body.status),
-      row("Code", git.commit ? `${git.commit}${git.dirty ? " (uncommitted changes)" : ""}` : body.code?.entry_point?.module || body.code?.entry_point?.path),
-      row("Python", env.python?.version), row("OS", env.os ? `${env.os.system} ${env.os.release}` : null),
-      row("Data", (body.inputs || []).map((i) => `${i.name ?? i.role ?? ""} ${i.sha256 ?? ""}`).join(", ")),
-      row("Seed", body.seed), row("Parameters", body.params && Object.keys(body.params).length ? body.params : null),
-      row("Metrics", body.metrics && Object.keys(body.metrics).length ? body.metrics : null),
-      checklist ? row("Reproducibility checklist", `score ${checklist.score} (${(checklist.items || []).filter((i) => i.status === "yes" || i.satisfied).length} of ${(checklist.items || []).length} items)`) : null,
+      row("Code", code.git?.commit ? `git ${code.git.commit}${code.git.dirty ? " (with uncommitted changes)" : ""}` : code.entry_point ? `${code.entry_point.script || code.entry_point.module} (sha256 ${code.entry_point.sha256 || "?"}), not in git` : null, "run-code"),
+      row("Environment", [env.python?.version && `Python ${env.python.version}`, env.os && `${env.os.system} ${env.os.release}`, env.hardware?.cpu_model].filter(Boolean).join(", "), "run-env"),
+      row("Data", (body.inputs || []).map((i) => `${i.name}${i.role ? ` (${i.role})` : ""}: ${i.sha256}`).join("; "), "run-data"),
+      row("Seed", body.seed != null ? String(body.seed) : null, "run-seed"),
+      row("Parameters", body.params && Object.keys(body.params).length ? body.params : null),
+      row("Metrics", body.metrics && Object.keys(body.metrics).length ? Object.entries(body.metrics).map(([k, v]) => `${k} = ${v}`).join(", ") : null, "run-metrics"),
+      checklist ? row("Reproducibility checklist", `score ${checklist.score}: ${items.filter((i) => i.status === "ok").length} of ${checklist.applicable ?? items.length} items recorded`, "run-checklist") : null,
     ),
+    items.length ? h("details", {}, h("summary", {}, "Checklist items"), h("ul", {}, items.map((i) => h("li", {}, `${i.status === "ok" ? "✔" : "✘"} ${i.title} (${i.status})`)))) : null,
   );
 }
 
@@ -201,7 +204,9 @@ async function run(files) {
     status === "verified" && offline ? " (checked offline, no network used)" : "",
     reasons.length ? h("ul", {}, reasons.slice(0, 20).map((r) => h("li", {}, r))) : null,
   );
-  results.replaceChildren(...traces.map(renderTimeline), ...sections);
+  const runs = new Map();
+  for (const r of reports) if (r.bundle?.record?.kind === "ml-run") runs.set(r.bundle.record.trace, [...(runs.get(r.bundle.record.trace) || []), r]);
+  results.replaceChildren(...[...runs.values()].map(renderRun), ...traces.map(renderTimeline), ...sections);
   verdict.dataset.run = String(Number(verdict.dataset.run || 0) + 1); // tools wait for this to change
 }
 
