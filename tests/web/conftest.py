@@ -155,6 +155,7 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 ARTIFACTS = Path(os.environ.get("BCTRACE_TEST_ARTIFACTS", tempfile.gettempdir())) / "bctrace-web-screenshots"
 
 
@@ -181,6 +182,13 @@ class VerifierPage:
 
     def text(self) -> str:
         return str(self.page.locator("body").inner_text())
+
+    def serious_violations(self) -> list[str]:
+        """axe-core's serious and critical accessibility violations on the page as it is now."""
+        self.page.add_script_tag(content=AXE.read_text())
+        found = self.page.evaluate("axe.run(document, {resultTypes: ['violations']}).then(r => r.violations"
+                                   ".filter(v => ['serious', 'critical'].includes(v.impact)).map(v => v.id + ': ' + v.help))")
+        return list(found)
 
     def screenshot(self, name: str) -> None:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -66,6 +66,7 @@ def test_donation_trace_shows_as_a_timeline_and_a_missing_step_as_a_gap(donation
     assert "step 2 is missing" in verdict.inner_text()
     gap = timeline.locator("[data-testid=gap]")
     assert gap.count() == 1 and "step 2 is missing" in gap.inner_text()
+    assert verifier.serious_violations() == []
     verifier.screenshot("timeline-gap")
 
 
@@ -89,4 +90,5 @@ def test_ml_run_from_examples_shows_as_its_report(served, verifier, tmp_path):
     assert report.locator("[data-testid=run-seed]").inner_text() == "1"
     assert f"test_accuracy = {end['metrics']['test_accuracy']}" in report.locator("[data-testid=run-metrics]").inner_text()
     assert f"score {end['checklist']['score']}" in report.locator("[data-testid=run-checklist]").inner_text()
+    assert verifier.serious_violations() == []
     verifier.screenshot("ml-run")

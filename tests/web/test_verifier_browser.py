@@ -34,6 +34,7 @@ def test_genuine_bundle_and_file_verify_with_block_and_time(anchored, served, ve
     assert utc in verifier.page.locator("[data-testid=time]").inner_text()
     assert "live node" in verifier.page.locator("[data-testid=checked-by]").inner_text()
     assert verifier.page.locator("[data-testid=subject][data-match=true]").count() == 1
+    assert verifier.serious_violations() == []
     verifier.screenshot("verified")
 
 
@@ -65,6 +66,8 @@ def test_each_tampering_fails_naming_its_reason(case, anchored, served, verifier
     assert reason in verdict.inner_text(), verdict.inner_text()
     if case in ("moved timestamp", "wrong contract"):
         assert verifier.page.locator("[data-testid=anchor]").get_attribute("data-status") == "failed"
+    if case == "wrong contract":
+        assert verifier.serious_violations() == []
     verifier.screenshot(f"failed-{case.replace(' ', '-')}")
 
 
