@@ -40,7 +40,7 @@ const TERMS = {
 };
 
 function settings() {
-  return { rpcs: loadRpcSettings(), trusted: { ...readTrusted(), ...pairsFromQuery(location.search, "trust") } };
+  return { rpcs: loadRpcSettings(), trusted: { ...readTrusted(), ...pairsFromQuery(location.search, "trust") }, cache: new Map() };
 }
 
 function readTrusted() {
@@ -199,11 +199,11 @@ async function run(files) {
   const reasons = [...reports.flatMap((r) => r.reasons), ...problems];
   const offline = reports.every((r) => r.chains.every((c) => c.status !== "verified" || !c.live));
   verdict.dataset.status = status;
-  verdict.replaceChildren(
+  verdict.replaceChildren(...h("div", {},
     h("strong", {}, WORDS[status]), ` — ${bundles.length} bundle${bundles.length > 1 ? "s" : ""}`,
     status === "verified" && offline ? " (checked offline, no network used)" : "",
     reasons.length ? h("ul", {}, reasons.slice(0, 20).map((r) => h("li", {}, r))) : null,
-  );
+  ).childNodes);
   const runs = new Map();
   for (const r of reports) if (r.bundle?.record?.kind === "ml-run") runs.set(r.bundle.record.trace, [...(runs.get(r.bundle.record.trace) || []), r]);
   results.replaceChildren(...[...runs.values()].map(renderRun), ...traces.map(renderTimeline), ...sections);

@@ -125,10 +125,19 @@ async function checkTrusted(anchor, root, hashes) {
   return { source, status: "verified", receipt: anchor, live: false };
 }
 
-/** One distinct chain's verdict from its witness (a trusted hash when given, else a node). */
+/** One distinct chain's verdict from its witness (a trusted hash when given, else a node).
+ * Answers are kept in `settings.cache` by claim and root: the bundles of one batch ask once. */
 async function checkChain(anchors, root, settings) {
   const claim = anchors[0];
   const base = { chain: claim.chain, labels: [...new Set(anchors.map((a) => a.chain))], chain_id: claim.chain_id, claim };
+  const { chain: _label, ...claimed } = claim;
+  const key = `${root}|${canonicalize(claimed)}`;
+  const cache = settings.cache ?? (settings.cache = new Map());
+  if (!cache.has(key)) cache.set(key, witnessFor(claim, root, settings));
+  return { ...base, ...(await cache.get(key)) };
+}
+
+async function witnessFor(claim, root, settings) {
   const trusted = settings.trusted[String(claim.chain_id)];
   let witness;
   if (trusted) {
@@ -142,7 +151,7 @@ async function checkChain(anchors, root, settings) {
     witness = url ? await checkLive(claim, root, url)
       : { source: "none", status: "not-configured", reason: `no RPC known for chain id ${claim.chain_id}: set one in Settings (or give a trusted block hash)` };
   }
-  return { ...base, ...witness, url: witness.status === "verified" ? txUrl(claim.chain_id, claim.tx) : null };
+  return { ...witness, url: witness.status === "verified" ? txUrl(claim.chain_id, claim.tx) : null };
 }
 
 /** The anchors of each distinct chain (chain id + contract); an anchor repeated under another name is one chain. */
