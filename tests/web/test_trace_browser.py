@@ -8,6 +8,8 @@ import json
 import os
 import shutil
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -32,7 +34,7 @@ def donation(tmp_path_factory):
     chains = [(chain_id, *deployed_chain(chain_id, env, address)) for chain_id in (31337, 31338)]
     folder = tmp_path_factory.mktemp("donation")
     (folder / "bctrace.toml").write_text('default_chains = ["first", "second"]\nbundle_dir = "bundles"\n' + "".join(
-        f"[chains.{name}]\n{chain_table(node, chain_id, contract, env)}" for name, (chain_id, node, contract) in zip(("first", "second"), chains)))
+        f"[chains.{name}]\n{chain_table(node, chain_id, contract, env)}" for name, (chain_id, node, contract) in zip(("first", "second"), chains, strict=True)))
     trace, digests = None, []
     with Tracer.from_config(folder / "bctrace.toml") as tracer:  # one batch, anchored by one flush on both chains
         for author, body in STEPS:
@@ -41,7 +43,7 @@ def donation(tmp_path_factory):
         tracer.flush()
     bundles = [next(folder.rglob(f"{digest}.bctrace.json")) for digest in digests]
     try:
-        yield trace, bundles, "&".join(f"rpc={chain_id}={node.url}" for chain_id, node, _ in chains)
+        yield folder, trace, bundles, "&".join(f"rpc={chain_id}={node.url}" for chain_id, node, _ in chains)
     finally:
         for _, node, _ in chains:
             node.stop()
@@ -49,7 +51,7 @@ def donation(tmp_path_factory):
 
 
 def test_donation_trace_shows_as_a_timeline_and_a_missing_step_as_a_gap(donation, served, verifier):
-    trace, bundles, rpcs = donation
+    _, trace, bundles, rpcs = donation
     verifier.open(f"{served}?{rpcs}")
     verdict = verifier.check(*bundles)
     assert verdict.get_attribute("data-status") == "verified", verifier.text()
@@ -71,7 +73,7 @@ def test_donation_trace_shows_as_a_timeline_and_a_missing_step_as_a_gap(donation
 
 
 @pytest.mark.slow  # trains the example's random forest under `bctrace ml run` (about 20 s on a loaded 2-core machine)
-def test_ml_run_from_examples_shows_as_its_report(served, verifier, tmp_path):
+def test_ml_run_from_examples_shows_as_its_report(serve_process, verifier, tmp_path):
     project = tmp_path / "examples"
     shutil.copytree(EXAMPLES, project, ignore=shutil.ignore_patterns(".bctrace", "__pycache__", "*.joblib", "metrics.json"))
     run_cli(project, "ml", "run", "--seed", "1", "--input", "data/train.csv:train", "--input", "data/test.csv:test",
@@ -80,8 +82,9 @@ def test_ml_run_from_examples_shows_as_its_report(served, verifier, tmp_path):
     assert [p.name for p in steps] == ["000-start.bctrace.json", "001-end.bctrace.json"]
     anchor = json.loads(steps[0].read_text())["anchors"][0]
     end = json.loads(steps[1].read_text())["record"]["body"]
-    verifier.open(f"{served}?trust={anchor['chain_id']}={json.loads(steps[1].read_text())['anchors'][0]['block_hash']}")
-    verdict = verifier.check(*steps)
+    head = json.loads(steps[1].read_text())["anchors"][0]["block_hash"]
+    url = serve_process(cwd=project)
+    verdict = verifier.load(f"{url}runs/{steps[0].parent.name}?trust={anchor['chain_id']}={head}")
     assert verdict.get_attribute("data-status") == "verified", verifier.text()
     report = verifier.page.locator("[data-testid=ml-run]")
     assert report.count() == 1
@@ -92,3 +95,26 @@ def test_ml_run_from_examples_shows_as_its_report(served, verifier, tmp_path):
     assert f"score {end['checklist']['score']}" in report.locator("[data-testid=run-checklist]").inner_text()
     assert verifier.serious_violations() == []
     verifier.screenshot("ml-run")
+
+
+def test_serve_lists_the_projects_traces_and_shows_one_as_a_verified_timeline(donation, serve_process, verifier):
+    folder, trace, bundles, rpcs = donation
+    url = serve_process(cwd=folder)
+    for query in ("", "donation", trace[:6]):
+        with urllib.request.urlopen(f"{url}traces?q={query}", timeout=10) as response:
+            listing = response.read().decode()
+        assert trace in listing and "4 (4 anchored)" in listing, query
+    with urllib.request.urlopen(f"{url}traces?q=supply-step", timeout=10) as response:
+        assert trace not in response.read().decode()
+    digest = json.loads(bundles[2].read_text())["digest"]
+    with urllib.request.urlopen(f"{url}bundles/{digest}", timeout=10) as response:
+        assert json.loads(response.read()) == json.loads(bundles[2].read_text())
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{url}bundles/0x{'00' * 32}", timeout=10)
+    assert missing.value.code == 404
+
+    verdict = verifier.load(f"{url}traces/{trace}?{rpcs}")
+    assert verdict.get_attribute("data-status") == "verified", verifier.text()
+    assert verifier.page.locator("[data-testid=timeline] [data-testid=step]").count() == 4
+    verifier.page.goto(f"{url}traces")
+    assert verifier.serious_violations() == []

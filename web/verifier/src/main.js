@@ -221,16 +221,34 @@ function setupSettings() {
   });
 }
 
+/** `?bundle=URL` (repeatable): bundles fetched by URL (relative ones from the page's own
+ * server, e.g. `bctrace serve`'s /bundles/<digest>) and checked exactly like dropped files. */
+async function fetchBundles() {
+  const urls = new URLSearchParams(location.search).getAll("bundle");
+  if (!urls.length) return;
+  const files = [];
+  for (const url of urls) {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: the server answered ${response.status}`);
+    const name = decodeURIComponent(new URL(url, location.href).pathname.split("/").pop());
+    files.push(new File([await response.blob()], name.endsWith(".bctrace.json") ? name : `${name}.bctrace.json`));
+  }
+  await run(files);
+}
+
+function fail(err) {
+  const verdict = document.getElementById("verdict");
+  verdict.dataset.status = "failed";
+  verdict.textContent = `The page could not check these files: ${err.message}`;
+  verdict.dataset.run = String(Number(verdict.dataset.run || 0) + 1);
+}
+
 function setup() {
   setupSettings();
+  fetchBundles().catch(fail);
   const input = document.getElementById("files");
   const folder = document.getElementById("folder");
-  const go = (list) => run([...list]).catch((err) => {
-    const verdict = document.getElementById("verdict");
-    verdict.dataset.status = "failed";
-    verdict.textContent = `The page could not check these files: ${err.message}`;
-    verdict.dataset.run = String(Number(verdict.dataset.run || 0) + 1);
-  });
+  const go = (list) => run([...list]).catch(fail);
   input.addEventListener("change", () => go(input.files));
   folder.addEventListener("change", () => go(folder.files));
   const drop = document.getElementById("drop");
