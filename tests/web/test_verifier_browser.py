@@ -71,6 +71,32 @@ def test_each_tampering_fails_naming_its_reason(case, anchored, served, verifier
     verifier.screenshot(f"failed-{case.replace(' ', '-')}")
 
 
+def test_a_duplicate_key_or_an_inexact_number_makes_the_bundle_invalid(anchored, served, verifier, tmp_path):
+    text = (anchored.folder / "paper.txt.bctrace.json").read_text()
+    verifier.open(served)
+    twice = edited(tmp_path, {}, "twice.bctrace.json")
+    twice.write_text(text.replace('"bctrace": 1', '"bctrace": 1, "bctrace": 1', 1))
+    assert twice.read_text() != text
+    verdict = verifier.check(twice)
+    assert verdict.get_attribute("data-status") == "failed" and 'the key "bctrace" appears twice' in verdict.inner_text()
+    inexact = edited(tmp_path, {}, "inexact.bctrace.json")
+    inexact.write_text(text.replace('"bctrace": 1', '"bctrace": 1, "extra": 10000000000000001', 1))
+    assert '10000000000000001' in inexact.read_text()
+    verdict = verifier.check(inexact)
+    assert verdict.get_attribute("data-status") == "failed" and "10000000000000001 is not exactly a double" in verdict.inner_text()
+
+
+def test_an_rpc_saved_in_settings_is_used_without_the_url(anchored, served, verifier):
+    verifier.open(served)
+    verifier.page.click("#settings-panel summary")
+    verifier.page.fill("#rpcs", f"{anchored.chain_id}={anchored.node.url}")
+    verifier.page.click("#save-settings")
+    verifier.open(served)  # a new visit: the setting comes from localStorage
+    verdict = verifier.check(anchored.folder / "paper.txt.bctrace.json")
+    assert verdict.get_attribute("data-status") == "verified", verifier.text()
+    assert anchored.node.url in verifier.page.locator("[data-testid=checked-by]").inner_text()
+
+
 def test_stopped_node_is_unreachable_and_a_trusted_block_hash_verifies_offline(anchored, served, verifier):
     bundle_path = anchored.folder / "notes.txt.bctrace.json"
     anchor = anchored.bundle("notes.txt")["anchors"][0]

@@ -35,15 +35,21 @@ export function rootFromProof(digest, proof) {
   return hexlify(node);
 }
 
-export const CHUNK = 8 * 1024 * 1024;
+const CHUNK = 4 * 1024 * 1024;
 
-/** SHA-256 of a File or Blob, read in 8 MiB slices: memory stays flat whatever its size. */
-export async function sha256OfFile(file, onProgress = () => {}) {
+/** SHA-256 of a File or Blob, streamed into one reused 4 MiB buffer (a "BYOB" read: the
+ * browser fills our buffer rather than allocating a new one per chunk, which the garbage
+ * collector would free only lazily): memory stays flat whatever the file's size. */
+export async function sha256OfFile(file) {
   const hasher = await createSHA256();
   hasher.init();
-  for (let at = 0; at < file.size; at += CHUNK) {
-    hasher.update(new Uint8Array(await file.slice(at, at + CHUNK).arrayBuffer()));
-    onProgress(Math.min(file.size, at + CHUNK), file.size);
+  const reader = file.stream().getReader({ mode: "byob" });
+  let buffer = new ArrayBuffer(CHUNK);
+  for (;;) {
+    const { done, value } = await reader.read(new Uint8Array(buffer));
+    if (done) break;
+    hasher.update(value);
+    buffer = value.buffer; // the same memory, handed back
   }
   return "0x" + hasher.digest("hex");
 }

@@ -5,6 +5,7 @@
 
 export const MAX_BUNDLE_BYTES = 64 * 1024 * 1024;
 const MAX_DEPTH = 100;
+const NUMBER_CHARS = new Set("0123456789eE+-.");
 
 export class BundleInvalid extends Error {}
 
@@ -26,36 +27,37 @@ function scan(text) {
   let i = 0;
   let expectKey = false;
   while (i < text.length) {
-    const c = text[i];
-    if (c === "{" || c === "[") {
-      stack.push(c === "{" ? new Set() : null);
+    const c = text.charCodeAt(i);
+    if (c === 0x7b || c === 0x5b) { // { [
+      stack.push(c === 0x7b ? new Set() : null);
       if (stack.length > MAX_DEPTH) throw new BundleInvalid(`nested more than ${MAX_DEPTH} deep`);
-      expectKey = c === "{";
+      expectKey = c === 0x7b;
       i++;
-    } else if (c === "}" || c === "]") {
+    } else if (c === 0x7d || c === 0x5d) { // } ]
       stack.pop();
       expectKey = false;
       i++;
-    } else if (c === ",") {
+    } else if (c === 0x2c) { // ,
       expectKey = stack.length > 0 && stack[stack.length - 1] !== null;
       i++;
-    } else if (c === '"') {
-      const end = stringEnd(text, i);
-      const raw = text.slice(i, end + 1);
-      const value = JSON.parse(raw);
-      if (hasLoneSurrogate(value)) {
-        throw new BundleInvalid(`a string holds a lone surrogate (not JSON text)`);
-      }
-      if (expectKey) {
-        const keys = stack[stack.length - 1];
-        if (keys.has(value)) throw new BundleInvalid(`the key ${JSON.stringify(value)} appears twice in one object`);
-        keys.add(value);
-        expectKey = false;
+    } else if (c === 0x22) { // "
+      const [end, escaped] = stringEnd(text, i);
+      // Only escapes can spell a lone surrogate (the text was decoded from UTF-8), and only keys
+      // are compared: other strings are skipped without decoding.
+      if (escaped || expectKey) {
+        const value = escaped ? JSON.parse(text.slice(i, end + 1)) : text.slice(i + 1, end);
+        if (escaped && hasLoneSurrogate(value)) throw new BundleInvalid(`a string holds a lone surrogate (not JSON text)`);
+        if (expectKey) {
+          const keys = stack[stack.length - 1];
+          if (keys.has(value)) throw new BundleInvalid(`the key ${JSON.stringify(value)} appears twice in one object`);
+          keys.add(value);
+          expectKey = false;
+        }
       }
       i = end + 1;
-    } else if (c === "-" || (c >= "0" && c <= "9")) {
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) { // - 0-9
       let j = i + 1;
-      while (j < text.length && /[0-9eE+\-.]/.test(text[j])) j++;
+      while (j < text.length && NUMBER_CHARS.has(text[j])) j++;
       checkNumber(text.slice(i, j));
       i = j;
     } else {
@@ -64,10 +66,17 @@ function scan(text) {
   }
 }
 
+/** Index of the closing quote of the string opening at `start`, and whether it has escapes
+ * (found with native searches: most of a bundle's text is long hex strings). */
 function stringEnd(text, start) {
-  let j = start + 1;
-  while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
-  return j;
+  let quote = text.indexOf('"', start + 1);
+  for (;;) {
+    let backslashes = 0;
+    while (text[quote - 1 - backslashes] === "\\") backslashes++;
+    if (backslashes % 2 === 0) break;
+    quote = text.indexOf('"', quote + 1);
+  }
+  return [quote, text.slice(start + 1, quote).includes("\\")];
 }
 
 function hasLoneSurrogate(s) {
