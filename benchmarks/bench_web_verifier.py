@@ -86,6 +86,13 @@ def descendants_rss_kib(root: int, field: str = "RssAnon") -> int:
     return total
 
 
+def sample_memory(samples: list[int], done: threading.Event) -> None:
+    """Append Chromium's memory every 50 ms until ``done``."""
+    while not done.is_set():
+        samples.append(descendants_rss_kib(os.getpid()))
+        time.sleep(0.05)
+
+
 def bundles_benchmark(browser, site: Path, records: int, repeat: int) -> None:
     node = start_anvil(31337)
     try:
@@ -136,14 +143,8 @@ def big_file_benchmark(browser, site: Path, size_mb: int, repeat: int) -> None:
             cdp.send("Performance.enable")
             samples: list[int] = []
             done = threading.Event()
-
-            def sample() -> None:
-                while not done.is_set():
-                    samples.append(descendants_rss_kib(os.getpid()))
-                    time.sleep(0.05)
-
             baseline = descendants_rss_kib(os.getpid())
-            sampler = threading.Thread(target=sample)
+            sampler = threading.Thread(target=sample_memory, args=(samples, done))
             sampler.start()
             try:
                 _, elapsed = timed_check(page, f"{site.as_uri()}?trust={anchor['chain_id']}={anchor['block_hash']}", [big, bundle], run)
