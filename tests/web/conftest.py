@@ -82,6 +82,8 @@ class AnchoredProject:
     node: Any
     chain_id: int
     contract: str
+    author: str
+    """The address whose key signed the records (EIP-191)."""
 
     def bundle(self, name: str) -> dict[str, Any]:
         return json.loads((self.folder / f"{name}.bctrace.json").read_text())
@@ -125,16 +127,16 @@ def run_cli(folder: Path, *args: str) -> str:
 
 @pytest.fixture(scope="module")
 def anchored(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AnchoredProject]:
-    """paper.txt and notes.txt stamped in one batch on a live anvil chain (chain id 31337)."""
+    """paper.txt and notes.txt stamped and signed in one batch on a live anvil chain (chain id 31337)."""
     env, address = _signer_env()
     node, contract = deployed_chain(31337, env, address)
     folder = tmp_path_factory.mktemp("anchored")
-    (folder / "bctrace.toml").write_text('default_chains = ["anvil"]\n[chains.anvil]\n' + chain_table(node, 31337, contract, env))
+    (folder / "bctrace.toml").write_text(f'default_chains = ["anvil"]\n[signer]\nkey = "env:{env}"\n[chains.anvil]\n' + chain_table(node, 31337, contract, env))
     (folder / "paper.txt").write_text("a claim worth timestamping\n")
     (folder / "notes.txt").write_text("notes taken the same day\n")
-    run_cli(folder, "stamp", "paper.txt", "notes.txt")
+    run_cli(folder, "stamp", "--sign", "paper.txt", "notes.txt")
     try:
-        yield AnchoredProject(folder, node, 31337, contract)
+        yield AnchoredProject(folder, node, 31337, contract, address)
     finally:
         node.stop()
         os.environ.pop(env, None)

@@ -34,8 +34,12 @@ def test_genuine_bundle_and_file_verify_with_block_and_time(anchored, served, ve
     assert utc in verifier.page.locator("[data-testid=time]").inner_text()
     assert "live node" in verifier.page.locator("[data-testid=checked-by]").inner_text()
     assert verifier.page.locator("[data-testid=subject][data-match=true]").count() == 1
+    assert anchored.author in verifier.page.locator("[data-testid=signed-by]").inner_text()  # recovered in the page
     assert verifier.serious_violations() == []
     verifier.screenshot("verified")
+    verifier.page.set_viewport_size({"width": 360, "height": 740})  # a phone: nothing wider than the screen
+    assert verifier.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    verifier.screenshot("verified-phone")
 
 
 TAMPERINGS = {
