@@ -5,6 +5,7 @@ a stopped node is "unreachable"; a trusted block hash verifies with the node sto
 from __future__ import annotations
 
 import copy
+import urllib.request
 import json
 from datetime import datetime, timezone
 from pathlib import Path
@@ -142,3 +143,14 @@ def test_exported_site_verifies_from_disk_with_no_network(anchored, tmp_path, ve
     assert verdict.get_attribute("data-status") == "verified", verifier.text()
     assert "no network used" in verdict.inner_text()
     assert verifier.page.locator("[data-testid=anchor][data-status=verified]").count() == 2
+
+
+def test_traces_are_found_by_a_subjects_sha256(anchored, serve_process):
+    url = serve_process(cwd=anchored.folder)
+    record = anchored.bundle("paper.txt")["record"]
+    with urllib.request.urlopen(f"{url}traces?q={record['subjects'][0]['sha256']}", timeout=10) as response:
+        found = response.read().decode()
+    with urllib.request.urlopen(f"{url}traces?q=0x{'ab' * 32}", timeout=10) as response:
+        none = response.read().decode()
+    assert record["trace"] in found and anchored.bundle("notes.txt")["record"]["trace"] not in found
+    assert record["trace"] not in none and "No trace matches" in none
