@@ -5,8 +5,8 @@ a stopped node is "unreachable"; a trusted block hash verifies with the node sto
 from __future__ import annotations
 
 import copy
-import urllib.request
 import json
+import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
 
