@@ -42,11 +42,11 @@ def _trace_row(t: TraceSummary) -> str:
 
 def project_routes(project: Tracer) -> Sequence[BaseRoute]:
     """The routes of the project pages (read-only: nothing here writes to the project)."""
-    state_dir = project.config.state_dir
+    outbox = project.outbox
 
     async def traces(request: Request) -> Response:
         query = request.query_params.get("q", "")
-        found = list_traces(state_dir, query)
+        found = list_traces(outbox, query)
         form = ('<form method="get" action="/traces" role="search"><label for="q">Search by trace id, kind or a subject\'s sha256</label> '
                 f'<input id="q" name="q" value="{html.escape(query)}" size="40"> <button type="submit">Search</button></form>')
         if not found:
@@ -59,7 +59,7 @@ def project_routes(project: Tracer) -> Sequence[BaseRoute]:
     def verifier_for(request: Request, trace: str) -> Response:
         """The verifier page loading the trace's bundles; the page's own settings in the query
         (``rpc``, ``trust``) are passed on."""
-        digests = anchored_digests(state_dir, trace)
+        digests = anchored_digests(outbox, trace)
         if not digests:
             return page("Not found", f"<p>No anchored step of trace <code>{html.escape(trace)}</code> in this project.</p>", 404)
         settings = [(k, v) for k, v in request.query_params.multi_items() if k in ("rpc", "trust")]
@@ -70,7 +70,7 @@ def project_routes(project: Tracer) -> Sequence[BaseRoute]:
 
     async def run_page(request: Request) -> Response:
         run = request.path_params["run"]
-        if not any(t.is_run and t.trace == run for t in list_traces(state_dir, run)):
+        if not any(t.is_run and t.trace == run for t in list_traces(outbox, run)):
             return page("Not found", f"<p>No ML run <code>{html.escape(run)}</code> in this project.</p>", 404)
         return verifier_for(request, run)
 
