@@ -1,6 +1,7 @@
 """The read-only project pages of ``bctrace serve``: ``/traces`` (list and search),
 ``/traces/<id>`` and ``/runs/<id>`` (the verifier page loading that trace's bundles, so the
-browser checks them itself rather than trusting this server), ``/bundles/<digest>`` (download)."""
+browser checks them itself rather than trusting this server), ``/traces/<id>/bundles`` (their
+URLs, as JSON), ``/bundles/<digest>`` (download)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, urlencode
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from ..errors import BctraceError
@@ -50,20 +51,23 @@ def project_routes(project: Tracer) -> Sequence[BaseRoute]:
         form = ('<form method="get" action="/traces" role="search"><label for="q">Search by trace id, kind or a subject\'s sha256</label> '
                 f'<input id="q" name="q" value="{html.escape(query)}" size="40"> <button type="submit">Search</button></form>')
         if not found:
-            return page("Traces", form + "<p>No trace matches.</p>" if query else form + "<p>This project has no records yet.</p>")
+            return page("Traces", form + ("<p>No trace matches.</p>" if query else "<p>This project has no records yet.</p>"))
         rows = "".join(_trace_row(t) for t in found)
         table = ('<table><caption>Traces, newest first</caption><thead><tr><th scope="col">Trace</th><th scope="col">Kinds</th>'
                  f'<th scope="col">Steps</th><th scope="col">First step</th><th scope="col">Last step</th></tr></thead><tbody>{rows}</tbody></table>')
         return page("Traces", form + table)
 
     def verifier_for(request: Request, trace: str) -> Response:
-        """The verifier page loading the trace's bundles; the page's own settings in the query
-        (``rpc``, ``trust``) are passed on."""
-        digests = anchored_digests(outbox, trace)
-        if not digests:
+        """The verifier page loading the trace's bundles (listed at ``/traces/<id>/bundles``, so
+        a long trace does not make a long URL); the page's own settings in the query (``rpc``,
+        ``trust``) are passed on."""
+        if not anchored_digests(outbox, trace):
             return page("Not found", f"<p>No anchored step of trace <code>{html.escape(trace)}</code> in this project.</p>", 404)
         settings = [(k, v) for k, v in request.query_params.multi_items() if k in ("rpc", "trust")]
-        return RedirectResponse("/?" + urlencode(settings + [("bundle", f"/bundles/{d}") for d in digests]), status_code=303)
+        return RedirectResponse("/?" + urlencode([*settings, ("bundles", f"/traces/{quote(trace)}/bundles")]), status_code=303)
+
+    async def trace_bundles(request: Request) -> Response:
+        return JSONResponse([f"/bundles/{d}" for d in anchored_digests(outbox, request.path_params["trace"])])
 
     async def trace_page(request: Request) -> Response:
         return verifier_for(request, request.path_params["trace"])
@@ -86,6 +90,7 @@ def project_routes(project: Tracer) -> Sequence[BaseRoute]:
     return [
         Route("/traces", traces, methods=["GET"]),
         Route("/traces/{trace}", trace_page, methods=["GET"]),
+        Route("/traces/{trace}/bundles", trace_bundles, methods=["GET"]),
         Route("/runs/{run}", run_page, methods=["GET"]),
-        Route("/bundles/{digest:str}", bundle, methods=["GET"]),
+        Route("/bundles/{digest}", bundle, methods=["GET"]),
     ]

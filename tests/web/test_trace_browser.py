@@ -106,6 +106,8 @@ def test_serve_lists_the_projects_traces_and_shows_one_as_a_verified_timeline(do
         assert trace in listing and "4 (4 anchored)" in listing, query
     with urllib.request.urlopen(f"{url}traces?q=supply-step", timeout=10) as response:
         assert trace not in response.read().decode()
+    with urllib.request.urlopen(f"{url}traces/{trace}/bundles", timeout=10) as response:
+        assert json.loads(response.read()) == [f"/bundles/{json.loads(b.read_text())['digest']}" for b in bundles]
     digest = json.loads(bundles[2].read_text())["digest"]
     with urllib.request.urlopen(f"{url}bundles/{digest}", timeout=10) as response:
         assert json.loads(response.read()) == json.loads(bundles[2].read_text())

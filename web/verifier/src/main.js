@@ -231,10 +231,17 @@ function setupSettings() {
   });
 }
 
-/** `?bundle=URL` (repeatable): bundles fetched by URL (relative ones from the page's own
- * server, e.g. `bctrace serve`'s /bundles/<digest>) and checked exactly like dropped files. */
+/** `?bundle=URL` (repeatable), or `?bundles=URL` of a JSON list of such URLs: bundles fetched
+ * by URL (relative ones from the page's own server, e.g. `bctrace serve`'s /bundles/<digest>)
+ * and checked exactly like dropped files. */
 async function fetchBundles() {
-  const urls = new URLSearchParams(location.search).getAll("bundle");
+  const params = new URLSearchParams(location.search);
+  const urls = params.getAll("bundle");
+  for (const list of params.getAll("bundles")) {
+    const response = await fetch(list);
+    if (!response.ok) throw new Error(`${list}: the server answered ${response.status}`);
+    urls.push(...(await response.json()).map(String));
+  }
   if (!urls.length) return;
   const files = [];
   for (const url of urls) {
