@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from .pages import project_routes
 from .site import site_files
 
 if TYPE_CHECKING:
@@ -41,7 +42,10 @@ def build_app(project: Tracer | None, *, extra_routes: Sequence[BaseRoute] = ())
     async def verifier(request: Request) -> Response:
         return HTMLResponse(site["index.html"], headers=SECURITY_HEADERS)
 
-    routes: list[BaseRoute] = [Route("/", verifier, methods=["GET"]), *extra_routes]
+    routes: list[BaseRoute] = [Route("/", verifier, methods=["GET"])]
+    if project is not None:
+        routes += project_routes(project)
+    routes += extra_routes
     app = Starlette(routes=routes)
     app.state.project = project
     return app

@@ -49,6 +49,27 @@ class StoredRecord:
     bundle_path: str | None
 
 
+@dataclass(frozen=True)
+class ListedRecord:
+    """One record as read-only views list it (``bctrace serve``'s project pages)."""
+
+    trace: str
+    seq: int
+    digest: bytes
+    record_json: str
+    anchored: bool
+    """Whether its batch is done (its bundle can be made)."""
+
+
+SEARCH_LIMIT = 500
+"""Most traces one search returns (the most recently extended first)."""
+
+
+def like_prefix(text: str) -> str:
+    """A ``LIKE ... ESCAPE '\\'`` pattern matching strings that start with ``text`` literally."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 class Outbox(ABC):
     """A durable queue of records and batches. Every method that writes is one transaction:
     after a crash it either happened entirely or not at all."""
@@ -142,3 +163,9 @@ class Outbox(ABC):
     @abstractmethod
     def trace_digests(self, trace: str) -> list[bytes]:
         """A trace's record digests in ``seq`` order."""
+
+    @abstractmethod
+    def search_traces(self, query: str = "", *, limit: int = SEARCH_LIMIT) -> list[ListedRecord]:
+        """Read-only: every record of the ``limit`` most recently extended traces whose id starts
+        with ``query``, or with a step of kind ``query``, or whose subjects name ``query`` (a
+        ``0x`` sha256); every trace when ``query`` is empty. In (trace, seq) order."""

@@ -232,6 +232,38 @@ class OutboxTests:
             a.close()
             b.close()
 
+    def test_search_traces_by_id_prefix_kind_and_subject_hash(self, outbox: Outbox) -> None:
+        def record(kind: str, sha256: str | None = None) -> BuildStep:
+            def build(seq: int, prev: bytes | None) -> tuple[bytes, bytes, str | None]:
+                fields = {"kind": kind, "seq": seq, "prev": prev.hex() if prev else None,
+                          "subjects": [{"name": "a.txt", "sha256": sha256}] if sha256 else []}
+                canonical = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+                return canonical, hashlib.sha256(canonical).digest(), None
+            return build
+
+        hash_a = "0x" + "ab" * 32
+        outbox.append("donation-1", record("donation"))
+        outbox.append("donation-1", record("receipt", hash_a))
+        outbox.append("x_%-2", record("file", "0x" + "cd" * 32))
+        batch = outbox.next_batch(["alpha"])
+        assert batch is not None
+        outbox.add_anchor(batch.id, "alpha", receipt())
+        outbox.finish_batch(batch.id)
+        outbox.append("x_%-2", record("file"))
+
+        everything = outbox.search_traces()
+        assert [(r.trace, r.seq, r.anchored) for r in everything] == [
+            ("donation-1", 0, True), ("donation-1", 1, True), ("x_%-2", 0, True), ("x_%-2", 1, False)]
+        assert everything[1].digest == outbox.trace_digests("donation-1")[1]
+        assert json.loads(everything[1].record_json)["kind"] == "receipt"
+        traces = lambda query: sorted({r.trace for r in outbox.search_traces(query)})  # noqa: E731
+        assert traces("donation") == ["donation-1"]  # by kind, and by prefix
+        assert traces("receipt") == ["donation-1"]  # any step of the trace
+        assert traces(hash_a) == traces(hash_a.upper().replace("0X", "0x")) == ["donation-1"]
+        assert traces("x_%") == ["x_%-2"] and traces("x%") == [] and traces("_") == []  # LIKE wildcards are literal
+        assert traces("0x" + "ef" * 32) == []
+        assert [r.trace for r in outbox.search_traces(limit=1)] == ["x_%-2", "x_%-2"]  # the most recently extended
+
 
 class ClaimingOutboxTests(OutboxTests):
     """For outboxes shared by several anchoring processes, which hand an open batch to one of

@@ -32,7 +32,7 @@ from ...errors import OutboxError, UsageError
 from ..bundle import AnchorReceipt
 from ..hexutil import to_0x
 from ..merkle import MerkleTree
-from .base import Batch, BuildStep, Outbox, StoredRecord
+from .base import SEARCH_LIMIT, Batch, BuildStep, ListedRecord, Outbox, StoredRecord, like_prefix
 
 LOCK_CLASS_TRACE = 0x6274_0001
 """Advisory lock namespace (first key) of a trace's hash chain: one writer per trace at a time."""
@@ -288,6 +288,17 @@ class PostgresOutbox(Outbox):
 
     def trace_digests(self, trace: str) -> list[bytes]:
         return [bytes(r[0]) for r in self._read("SELECT digest FROM bctrace_records WHERE trace = %s ORDER BY seq", (trace,))]
+
+    def search_traces(self, query: str = "", *, limit: int = SEARCH_LIMIT) -> list[ListedRecord]:
+        record = "(CASE WHEN record = '' THEN '{}' ELSE record END)::jsonb"  # a bare digest has no record
+        rows = self._read(
+            "SELECT r.trace, r.seq, r.digest, r.record, COALESCE(b.done, FALSE) FROM bctrace_records r "
+            "LEFT JOIN bctrace_batches b ON r.batch = b.id "
+            "WHERE r.trace IN (SELECT trace FROM bctrace_records WHERE %s = '' OR trace LIKE %s ESCAPE '\\' "
+            f"OR {record} ->> 'kind' = %s OR strpos(({record} -> 'subjects')::text, %s) > 0 "
+            "GROUP BY trace ORDER BY MAX(id) DESC LIMIT %s) ORDER BY r.trace, r.seq",
+            (query, like_prefix(query), query, json.dumps(query.lower()), limit))
+        return [ListedRecord(row[0], row[1], bytes(row[2]), row[3], bool(row[4])) for row in rows]
 
 
 def _batch(row: tuple[Any, ...]) -> Batch:

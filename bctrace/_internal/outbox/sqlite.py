@@ -23,7 +23,7 @@ from ..bundle import AnchorReceipt
 from ..hexutil import to_0x
 from ..locks import locked
 from ..merkle import MerkleTree
-from .base import Batch, BuildStep, Outbox, StoredRecord
+from .base import SEARCH_LIMIT, Batch, BuildStep, ListedRecord, Outbox, StoredRecord, like_prefix
 
 OUTBOX_FILE = "outbox.sqlite"
 
@@ -255,3 +255,13 @@ class SQLiteOutbox(Outbox):
 
     def trace_digests(self, trace: str) -> list[bytes]:
         return [r[0] for r in self._db.execute("SELECT digest FROM records WHERE trace = ? ORDER BY seq", (trace,))]
+
+    def search_traces(self, query: str = "", *, limit: int = SEARCH_LIMIT) -> list[ListedRecord]:
+        record = "CASE WHEN record = '' THEN '{}' ELSE record END"  # a bare digest has no record
+        rows = self._db.execute(
+            "SELECT r.trace, r.seq, r.digest, r.record, COALESCE(b.done, 0) FROM records r LEFT JOIN batches b ON r.batch = b.id "
+            "WHERE r.trace IN (SELECT trace FROM records WHERE ? = '' OR trace LIKE ? ESCAPE '\\' "
+            f"OR json_extract({record}, '$.kind') = ? OR instr(json_extract({record}, '$.subjects'), ?) > 0 "
+            "GROUP BY trace ORDER BY MAX(id) DESC LIMIT ?) ORDER BY r.trace, r.seq",
+            (query, like_prefix(query), query, json.dumps(query.lower()), limit))
+        return [ListedRecord(row[0], row[1], row[2], row[3], bool(row[4])) for row in rows]
