@@ -8,6 +8,9 @@ SQLite in WAL mode in the state folder. The life of a record:
    from then on the batch is re-used, never rebuilt, until it is done.
 3. ``add_anchor`` stores each chain's receipt as soon as the chain returns it.
 4. ``finish_batch`` marks the batch done after all its chains are stored and bundles written.
+5. A receipt stored with ``status: "pending"`` (its chain confirms later: OpenTimestamps) stays
+   in ``anchors`` and is found by ``pending_anchors``; ``replace_anchor`` stores the confirmed
+   receipt in its place (``bctrace upgrade``).
 
 A crash between any two steps leaves an open batch that the next flush resumes with the same
 root; backends treat an already-anchored root as success, so nothing is anchored twice.
@@ -69,6 +72,15 @@ class Batch:
     id: int
     root: bytes
     chains: list[str]
+
+
+@dataclass(frozen=True)
+class PendingAnchor:
+    """A stored receipt whose chain has not confirmed it yet (``status: "pending"``)."""
+
+    batch: Batch
+    chain: str
+    receipt: AnchorReceipt
 
 
 @dataclass(frozen=True)
@@ -225,6 +237,20 @@ class Outbox:
                 "INSERT OR IGNORE INTO anchors(batch, chain, receipt) VALUES (?, ?, ?)",
                 (batch_id, chain, receipt.model_dump_json(exclude_none=True)),
             )
+
+    def pending_anchors(self) -> list[PendingAnchor]:
+        """Every stored receipt that is still pending, oldest batch first (``bctrace upgrade``)."""
+        rows = self._db.execute(
+            "SELECT b.id, b.root, b.chains, a.chain, a.receipt FROM anchors a JOIN batches b ON a.batch = b.id "
+            "WHERE json_extract(a.receipt, '$.status') = 'pending' ORDER BY b.id, a.chain"
+        ).fetchall()
+        return [PendingAnchor(Batch(r[0], r[1], json.loads(r[2])), r[3], AnchorReceipt.model_validate_json(r[4])) for r in rows]
+
+    def replace_anchor(self, batch_id: int, chain: str, receipt: AnchorReceipt) -> None:
+        """Store the upgraded receipt of a pending anchor in its place."""
+        with self._write() as db:
+            db.execute("UPDATE anchors SET receipt = ? WHERE batch = ? AND chain = ?",
+                       (receipt.model_dump_json(exclude_none=True), batch_id, chain))
 
     def batch_records(self, batch_id: int, *, with_bundle_path_only: bool = False) -> Iterator[StoredRecord]:
         sql = "SELECT digest, record, bundle_path FROM records WHERE batch = ?"

@@ -26,14 +26,14 @@ from .bundle import BUNDLE_SUFFIX, AnchorReceipt, MerkleProofInfo, ProofBundle, 
 from .config import Config, load_config
 from .hexutil import to_0x
 from .merkle import MerkleTree
-from .outbox import Outbox
+from .outbox import Batch, Outbox
 from .plugin_manager import BctracePluginManager, backend_registry, get_plugin_manager, store_registry
 from .record import Record, Subject, new_salt, parse_digest
 from .signatures import signer_class
 from .stores import ContentStore, StoreConfig
 from .verify import Policy, TrustedBlocks, VerificationReport, verify_bundle, verify_trace
 
-__all__ = ["FlushResult", "Recorded", "Trace", "Tracer"]
+__all__ = ["FlushResult", "Recorded", "Trace", "Tracer", "UpgradeResult"]
 
 logger = logging.getLogger("bctrace.tracer")
 
@@ -61,10 +61,22 @@ class FlushResult:
     bundles: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """What a chain wants said once (e.g. that its anchors carry no chain proof)."""
+    upgrade: UpgradeResult | None = None
+    """The pending anchors flush tried to upgrade first (``None`` when there were none)."""
 
     @property
     def records(self) -> int:
         return sum(b["records"] for b in self.batches)
+
+
+@dataclass
+class UpgradeResult:
+    """What one ``upgrade()`` found: anchors now confirmed, anchors still pending, bundles rewritten."""
+
+    upgraded: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    bundles: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 class Trace:
@@ -360,6 +372,10 @@ class Tracer:
         for name in drop_chains:
             self.outbox.drop_chain(name)
         result = FlushResult()
+        if self.outbox.pending_anchors():
+            result.upgrade = self.upgrade()
+            result.bundles += result.upgrade.bundles
+            result.notes += result.upgrade.notes
         while (batch := self.outbox.next_batch(targets)) is not None:
             for name in batch.chains:
                 if name not in self.config.chains:
@@ -388,10 +404,7 @@ class Tracer:
                 raise ChainsFailed.of(failures)
             receipts = [stored[name] for name in batch.chains]
             tree = self.outbox.tree(batch.id)
-            for rec in self.outbox.batch_records(batch.id, with_bundle_path_only=self.config.bundle_dir is None):
-                bundle = _make_bundle(rec.record_json, rec.digest, batch.root, tree, receipts)
-                target = Path(rec.bundle_path) if rec.bundle_path else self.config.bundle_dir / (to_0x(rec.digest) + BUNDLE_SUFFIX)  # type: ignore[operator]
-                result.bundles.append(bundle.write(target))
+            result.bundles += self._write_bundles(batch, receipts)
             self.outbox.finish_batch(batch.id)
             logger.info("batch %d: done, %d record(s), %d bundle(s) written", batch.id, len(tree), len(result.bundles))
             anchors = []
@@ -403,6 +416,57 @@ class Tracer:
                 anchors.append(entry)
             result.batches.append({"root": to_0x(batch.root), "records": len(tree), "anchors": anchors})
         return result
+
+    def _write_bundles(self, batch: Batch, receipts: list[AnchorReceipt]) -> list[Path]:
+        """Write the bundle of every record of ``batch`` that has a bundle path (or of all of
+        them, with ``bundle_dir``), atomically."""
+        tree = self.outbox.tree(batch.id)
+        written = []
+        for rec in self.outbox.batch_records(batch.id, with_bundle_path_only=self.config.bundle_dir is None):
+            bundle = _make_bundle(rec.record_json, rec.digest, batch.root, tree, receipts)
+            target = Path(rec.bundle_path) if rec.bundle_path else self.config.bundle_dir / (to_0x(rec.digest) + BUNDLE_SUFFIX)  # type: ignore[operator]
+            written.append(bundle.write(target))
+        return written
+
+    def upgrade(self) -> UpgradeResult:
+        """Ask the chains of pending anchors (OpenTimestamps: the calendars) whether they have
+        confirmed them; store each confirmed receipt and rewrite the bundles of its batch.
+
+        A chain that cannot be asked now leaves its anchors pending (a note says why), so
+        ``flush``, which calls this first, is never stopped by it.
+        """
+        result = UpgradeResult()
+        changed: dict[int, Batch] = {}
+        for anchor in self.outbox.pending_anchors():
+            entry = {"batch": anchor.batch.id, "root": to_0x(anchor.batch.root), "chain": anchor.chain}
+            if anchor.chain not in self.config.chains:
+                result.pending.append(entry)
+                result.notes.append(f"batch {anchor.batch.id}: the pending anchor on {anchor.chain!r} cannot be upgraded: the chain is no longer configured")
+                continue
+            try:
+                receipt = self.backend(anchor.chain).upgrade(anchor.batch.root, anchor.receipt)
+            except ChainError as err:
+                result.pending.append(entry)
+                result.notes.append(f"batch {anchor.batch.id}: {err.one_line()}")
+                continue
+            if receipt == anchor.receipt:
+                result.pending.append(entry)
+                continue
+            self.outbox.replace_anchor(anchor.batch.id, anchor.chain, receipt)
+            (result.pending if receipt.status == "pending" else result.upgraded).append({**entry, **receipt.model_dump(exclude={"chain_proof"}, exclude_none=True)})
+            changed[anchor.batch.id] = anchor.batch
+            logger.info("batch %d: anchor on %s upgraded (%s)", anchor.batch.id, anchor.chain, receipt.status or f"block {receipt.block}")
+        for batch in changed.values():
+            stored = self.outbox.anchors(batch.id)
+            result.bundles += self._write_bundles(batch, [stored[name] for name in batch.chains if name in stored])
+        return result
+
+    def backend_class(self, name: str) -> type[ChainBackend] | None:
+        """The backend class of a configured chain ``name``, or of the backend called ``name``
+        (``--trust-block NAME=VALUE``); ``None`` if neither exists."""
+        if name in self.config.chains:
+            return self._registry.get(self.config.chains[name].backend)
+        return self._registry.get(name) if name in self._registry.names() else None
 
     def bundle(self, digest: bytes | str) -> ProofBundle:
         """The proof bundle of an anchored record in this project's outbox."""

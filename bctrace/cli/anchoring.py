@@ -1,4 +1,4 @@
-"""``bctrace stamp | record | flush | status``: make records and anchor them."""
+"""``bctrace stamp | record | flush | upgrade | status``: make records and anchor them."""
 
 from __future__ import annotations
 
@@ -152,21 +152,53 @@ def flush(chains: tuple[str, ...], drop: tuple[str, ...], as_json: bool) -> None
     """Anchor every pending record: one Merkle root, one anchor per chain."""
     result = get_tracer().flush(list(chains) or None, drop_chains=drop)
     if as_json:
-        emit_json({"batches": result.batches, "bundles": [str(b) for b in result.bundles], "notes": result.notes})
+        out: dict[str, Any] = {"batches": result.batches, "bundles": [str(b) for b in result.bundles], "notes": result.notes}
+        if result.upgrade is not None:
+            out["upgraded"], out["still_pending"] = result.upgrade.upgraded, result.upgrade.pending
+        emit_json(out)
     else:
         print_flush(result)
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help=JSON_OUTPUT)
+def upgrade(as_json: bool) -> None:
+    """Upgrade pending anchors (OpenTimestamps: ask the calendars for their Bitcoin attestation,
+    like `ots upgrade`) and rewrite the bundles of the anchors that are now confirmed."""
+    result = get_tracer().upgrade()
+    if as_json:
+        emit_json({"upgraded": result.upgraded, "still_pending": result.pending,
+                   "bundles": [str(b) for b in result.bundles], "notes": result.notes})
+        return
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    print_upgrades(result)
+    if not result.upgraded and not result.pending:
+        click.echo("no pending anchors")
+
+
+def print_upgrades(result: Any) -> None:
+    for a in result.upgraded:
+        click.echo(f"upgraded batch {a['batch']} on {a['chain']}: block {a['block']} tx {a['tx']}")
+    if result.pending:
+        click.echo(f"still pending: {len(result.pending)} anchor(s) ({', '.join(sorted({a['chain'] for a in result.pending}))})")
+    if result.bundles:
+        click.echo(f"rewrote {len(result.bundles)} bundle(s)")
 
 
 def print_flush(result: Any) -> None:
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
+    if result.upgrade is not None:
+        print_upgrades(result.upgrade)
     if not result.batches:
         click.echo("nothing to anchor")
         return
     for batch in result.batches:
         click.echo(f"anchored {batch['records']} record(s), root {batch['root']}")
         for a in batch["anchors"]:
-            click.echo(f"  {a['chain']} (chain id {a['chain_id']}): block {a['block']} tx {a.get('url') or a['tx']}")
+            where = "pending (run `bctrace upgrade` later)" if a.get("status") == "pending" else f"block {a['block']} tx {a.get('url') or a['tx']}"
+            click.echo(f"  {a['chain']} (chain id {a['chain_id']}): {where}")
 
 
 @click.command()
