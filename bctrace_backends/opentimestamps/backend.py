@@ -112,7 +112,7 @@ class OpenTimestampsBackend(ChainBackend):
         """
         if receipt.status != "pending":
             return receipt
-        stamp = self._stamp_of(root, receipt)
+        stamp = self.stamp_of(root, receipt)
         reached, problems = 0, []
         for commitment, attestation in list(proof.pending(stamp)):
             if attestation.uri not in self._whitelist:
@@ -187,7 +187,7 @@ class OpenTimestampsBackend(ChainBackend):
         proof makes with the real header at that height, or ``None`` if there is no such block."""
         if claim is None:
             return self.lookup(root)
-        stamp = self._stamp_of(root, claim)
+        stamp = self.stamp_of(root, claim)
         commitment = _commitment_at(stamp, claim.block)
         header = self._header_at(commitment.height)
         if header is None:
@@ -202,7 +202,7 @@ class OpenTimestampsBackend(ChainBackend):
         """The OTS proof must lead from ``root`` to the merkle root of the header in the chain
         proof, at the claimed height, through the claimed transaction; that header must be the
         claimed block, and trusted: its hash, or (``HEIGHT:MERKLEROOT``) its height and merkle root."""
-        stamp = cls._stamp_of(root, anchor)
+        stamp = cls.stamp_of(root, anchor)
         commitment = _commitment_at(stamp, anchor.block)
         if commitment.txid is not None and _display(commitment.txid) != anchor.tx:
             raise ClaimMismatch("tx", f"the OTS proof goes through transaction {_display(commitment.txid)}, the bundle says {anchor.tx}")
@@ -235,7 +235,8 @@ class OpenTimestampsBackend(ChainBackend):
             raise UsageError(f"{value!r} must be HEIGHT:0xMERKLEROOT or 0xBLOCKHASH (hashes as Bitcoin Core shows them)") from None
 
     @classmethod
-    def _stamp_of(cls, root: bytes, anchor: AnchorReceipt) -> Timestamp:
+    def stamp_of(cls, root: bytes, anchor: AnchorReceipt) -> Timestamp:
+        """The OTS proof of ``root`` an anchor carries; :class:`ClaimMismatch` if it does not parse."""
         chain_proof = anchor.chain_proof or {}
         if chain_proof.get("format") != FORMAT or not isinstance(chain_proof.get("ots"), str):
             raise ClaimMismatch("chain_proof", f"an {cls.name} anchor carries its OTS proof as chain_proof {{\"format\": \"{FORMAT}\", \"ots\": \"0x…\"}}")

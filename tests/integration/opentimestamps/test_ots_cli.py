@@ -1,0 +1,134 @@
+"""Bitcoin through OpenTimestamps from the command line, with two local calendars and a local
+header source: stamp -> pending; upgrade -> Bitcoin attestation, bundle rewritten; verify against
+the header source and with a trusted block (right and wrong merkle root); and the exported
+``.ots`` file read by the official ``ots`` client (opentimestamps-client)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bctrace import ProofBundle
+from bctrace_backends.opentimestamps.export import export_ots
+
+pytestmark = pytest.mark.integration
+
+OTS = str(Path(sys.executable).with_name("ots"))
+
+
+@pytest.fixture
+def stamped(ots_network, write_config, project, cli):
+    config = write_config({"bitcoin": ots_network.table()}, default_chains=["bitcoin"], path=project / "bctrace.toml")
+    (project / "a.txt").write_text("anchored in bitcoin\n")
+    result = cli("--config", config, "stamp", "a.txt")
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "bitcoin (chain id 123018802804465): pending (run `bctrace upgrade` later)" in result.output
+    return config, next(project.glob("a.txt*.bctrace.json"))
+
+
+def _verify(cli, config: Path, *args: str):
+    result = cli("--config", config, "verify", *args, "--json")
+    return result, json.loads(result.output)["results"][0]
+
+
+def test_stamp_pending_upgrade_verify(ots_network, stamped, cli):
+    config, bundle_path = stamped
+    [anchor] = json.loads(bundle_path.read_text())["anchors"]
+    assert anchor["status"] == "pending" and anchor["chain_proof"]["format"] == "opentimestamps-v1"
+
+    result, report = _verify(cli, config, "a.txt")
+    assert result.exit_code == 1
+    assert report["chains"][0]["status"] == "pending"
+    assert "anchor pending since" in report["chains"][0]["reason"]
+
+    early = cli("--config", config, "upgrade")
+    assert early.exit_code == 0 and "still pending: 1 anchor(s) (bitcoin)" in early.output
+    [height] = ots_network.mine()[:1]
+    upgraded = cli("--config", config, "upgrade", "--json")
+    assert upgraded.exit_code == 0, upgraded.output + upgraded.stderr
+    out = json.loads(upgraded.output)
+    assert [a["block"] for a in out["upgraded"]] == [height] and out["bundles"] == [bundle_path.name]
+
+    [anchor] = json.loads(bundle_path.read_text())["anchors"]
+    block = ots_network.bitcoin.blocks[height - ots_network.bitcoin.base_height]
+    assert "status" not in anchor and anchor["block"] == height
+    assert anchor["block_hash"] == "0x" + block.GetHash()[::-1].hex() and anchor["timestamp"] == block.nTime
+    result, report = _verify(cli, config, "a.txt")
+    assert result.exit_code == 0, result.output + result.stderr
+    check = report["chains"][0]
+    assert check["status"] == "verified" and check["block"] == height and check["tx"] == anchor["tx"]
+    assert cli("--config", config, "upgrade").output.strip() == "no pending anchors"
+
+
+def _upgraded(ots_network, cli, config, bundle_path):
+    ots_network.mine()
+    assert cli("--config", config, "flush").exit_code == 0  # flush upgrades pending anchors too
+    return json.loads(bundle_path.read_text())["anchors"][0]
+
+
+def test_trusted_merkle_root_right_and_wrong(ots_network, stamped, cli, project):
+    config, bundle_path = stamped
+    anchor = _upgraded(ots_network, cli, config, bundle_path)
+    block = ots_network.bitcoin.blocks[anchor["block"] - ots_network.bitcoin.base_height]
+    merkle_root = "0x" + block.hashMerkleRoot[::-1].hex()  # as bitcoin-cli getblockheader shows it
+    ots_network.stop()  # no network at all from here on
+    nothing = project / "empty.toml"
+    nothing.write_text("")
+    for spec in (f"bitcoin={anchor['block']}:{merkle_root}", f"opentimestamps={anchor['block']}:{merkle_root}",
+                 f"123018802804465={anchor['block_hash']}"):
+        result, report = _verify(cli, config if spec.startswith("bitcoin") else nothing, str(bundle_path), "--trust-block", spec)
+        assert result.exit_code == 0, (spec, result.output)
+        assert report["chains"][0]["status"] == "verified"
+    wrong = "0x" + bytes(32 - 1).hex() + "01"
+    result, report = _verify(cli, config, str(bundle_path), "--trust-block", f"bitcoin={anchor['block']}:{wrong}")
+    assert result.exit_code == 1
+    assert report["chains"][0]["status"] == "mismatch"
+    assert f"block {anchor['block']} (hash {anchor['block_hash']}, merkle root {merkle_root}) is not a trusted block" in report["chains"][0]["reason"]
+    bad = cli("--config", config, "verify", str(bundle_path), "--trust-block", "bitcoin=tall:0x12")
+    assert bad.exit_code == 2 and "must be HEIGHT:0xMERKLEROOT or 0xBLOCKHASH" in bad.stderr
+
+
+def test_tampered_ots_proof_fails(ots_network, stamped, cli):
+    config, bundle_path = stamped
+    anchor = _upgraded(ots_network, cli, config, bundle_path)
+    bundle = json.loads(bundle_path.read_text())
+    bundle["anchors"][0]["block"] = anchor["block"] + 10
+    bundle_path.write_text(json.dumps(bundle))
+    result, report = _verify(cli, config, str(bundle_path))
+    assert result.exit_code == 1
+    # each calendar committed in its own block: the proof holds both attestations
+    assert f"the OTS proof has no Bitcoin attestation at block {anchor['block'] + 10} (it has: {anchor['block']}, {anchor['block'] + 1})" in report["chains"][0]["reason"]
+
+    bundle["anchors"][0]["block"] = anchor["block"] + 1  # the other calendar's block: its tx and time differ
+    bundle_path.write_text(json.dumps(bundle))
+    result, report = _verify(cli, config, str(bundle_path))
+    assert result.exit_code == 1 and report["chains"][0]["reason"].startswith("tx: the chain says 0x")
+
+
+def test_exported_ots_is_read_by_the_ots_client(ots_network, stamped, cli, project):
+    config, bundle_path = stamped
+    pending_file = project / "pending.ots"
+    pending_file.write_bytes(export_ots(ProofBundle.read(bundle_path)))
+    anchor = _upgraded(ots_network, cli, config, bundle_path)
+    bundle = ProofBundle.read(bundle_path)
+    done = project / "a.txt.ots"
+    done.write_bytes(export_ots(bundle))
+
+    info = subprocess.run([OTS, "info", str(done)], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert f"File sha256 hash: {bundle.digest[2:]}" in info
+    assert info.count("keccak256") >= 2  # our leaf hash, then the tree's pairs
+    assert f"verify BitcoinBlockHeaderAttestation({anchor['block']})" in info
+    block = ots_network.bitcoin.blocks[anchor["block"] - ots_network.bitcoin.base_height]
+    assert f"# Bitcoin block merkle root {block.hashMerkleRoot[::-1].hex()}" in info
+    assert f"# Transaction id {anchor['tx'][2:]}" in info
+
+    # the standard client upgrades the pending export from the same calendars to the same block
+    calendars = [arg for c in ots_network.calendars for arg in ("-l", c.url)]
+    subprocess.run([OTS, "--no-cache", "--no-default-whitelist", *calendars, "upgrade", str(pending_file)],
+                   capture_output=True, text=True, timeout=60, check=True)
+    upgraded = subprocess.run([OTS, "info", str(pending_file)], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert f"verify BitcoinBlockHeaderAttestation({anchor['block']})" in upgraded
