@@ -446,6 +446,7 @@ class Tracer:
             try:
                 receipt = self.backend(anchor.chain).upgrade(anchor.batch.root, anchor.receipt)
             except ChainError as err:
+                logger.warning("batch %d: the pending anchor on %s stays pending: %s", anchor.batch.id, anchor.chain, err.one_line())
                 result.pending.append(entry)
                 result.notes.append(f"batch {anchor.batch.id}: {err.one_line()}")
                 continue

@@ -132,3 +132,26 @@ def test_exported_ots_is_read_by_the_ots_client(ots_network, stamped, cli, proje
                    capture_output=True, text=True, timeout=60, check=True)
     upgraded = subprocess.run([OTS, "info", str(pending_file)], capture_output=True, text=True, timeout=60, check=True).stdout
     assert f"verify BitcoinBlockHeaderAttestation({anchor['block']})" in upgraded
+
+
+def test_calendars_down_lose_nothing(ots_network, stamped, cli, project):
+    config, bundle_path = stamped
+    for calendar in ots_network.calendars:
+        calendar.refuse = True
+    (project / "b.txt").write_text("stamped while the calendars are down\n")
+    down = cli("--config", config, "stamp", "b.txt")
+    assert down.exit_code == 3 and "0 of 2 calendars accepted the root, 2 needed" in down.stderr
+    assert cli("--config", config, "flush").exit_code == 3  # b.txt waits in the outbox
+    upgrade = cli("--config", config, "upgrade")  # a.txt's upgrade cannot ask anyone: a note, a.txt stays pending
+    assert upgrade.exit_code == 0 and "no calendar of the pending anchor could be asked" in upgrade.stderr
+    assert json.loads(bundle_path.read_text())["anchors"][0]["status"] == "pending"
+
+    for calendar in ots_network.calendars:
+        calendar.refuse = False
+    assert cli("--config", config, "flush").exit_code == 0
+    assert json.loads(next(project.glob("b.txt*.bctrace.json")).read_text())["anchors"][0]["status"] == "pending"
+    ots_network.mine()
+    result = cli("--config", config, "upgrade", "--json")
+    assert len(json.loads(result.output)["upgraded"]) == 2
+    for name in ("a.txt", "b.txt"):
+        assert cli("--config", config, "verify", name).exit_code == 0
