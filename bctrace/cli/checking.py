@@ -196,7 +196,8 @@ def show_bundle(path: Path) -> tuple[list[str], int]:
     lines.append("anchors  CLAIMS, not checked here: `bctrace verify` checks each on its chain "
                  "(or with no network: --trust-block CHAIN_ID=0xBLOCKHASH)")
     lines += table_lines(["chain", "chain id", "backend", "block", "time (UTC)", "tx", "chain proof"],
-                         [[a.chain, a.chain_id, a.backend, a.block, when(a.timestamp), a.tx, _proof_state(a, root)]
+                         [[a.chain, a.chain_id, a.backend, "pending" if a.status == "pending" else a.block, when(a.timestamp), a.tx,
+                           "the proof so far (pending)" if a.status == "pending" else _proof_state(a, root)]
                           for a in bundle.anchors])
     return lines, code
 

@@ -40,6 +40,8 @@ def test_stamp_pending_upgrade_verify(ots_network, stamped, cli):
     [anchor] = json.loads(bundle_path.read_text())["anchors"]
     assert anchor["status"] == "pending" and anchor["chain_proof"]["format"] == "opentimestamps-v1"
 
+    shown = cli("--config", config, "show", "a.txt")
+    assert shown.exit_code == 0 and "pending" in shown.output and "the proof so far (pending)" in shown.output
     result, report = _verify(cli, config, "a.txt")
     assert result.exit_code == 1
     assert report["chains"][0]["status"] == "pending"
