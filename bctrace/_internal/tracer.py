@@ -31,7 +31,7 @@ from .plugin_manager import BctracePluginManager, backend_registry, get_plugin_m
 from .record import Record, Subject, new_salt, parse_digest
 from .signatures import signer_class
 from .stores import ContentStore, StoreConfig
-from .verify import Policy, TrustedBlocks, VerificationReport, verify_bundle, verify_trace
+from .verify import Policy, TrustedBlocks, VerificationReport, check_offline, verify_bundle, verify_trace
 
 __all__ = ["FlushResult", "Recorded", "Trace", "Tracer", "UpgradeResult"]
 
@@ -461,6 +461,30 @@ class Tracer:
             stored = self.outbox.anchors(batch.id)
             result.bundles += self._write_bundles(batch, [stored[name] for name in batch.chains if name in stored])
         return result
+
+    def upgrade_bundle(self, target: str | os.PathLike[str]) -> tuple[Path, list[AnchorReceipt]]:
+        """Upgrade the pending anchors of a bundle file (one received from someone else, like
+        ``ots upgrade FILE``) through the configured chain of each (same name or chain id), and
+        rewrite the file if any changed. Returns the file and its anchors still pending.
+
+        Raises :class:`~bctrace.errors.ConfigError` when no configured chain can upgrade one.
+        """
+        from .verify import _backends_for
+
+        bundle, source, _ = self._resolve_bundle(target)
+        root = check_offline(bundle, source)
+        anchors = list(bundle.anchors)
+        for i, anchor in enumerate(anchors):
+            if anchor.status != "pending":
+                continue
+            candidates = _backends_for(anchor, self.backends())
+            if not candidates:
+                raise ConfigError(f"{source}: no configured chain can upgrade the pending anchor on {anchor.chain!r} "
+                                  f"(chain id {anchor.chain_id}): add a [chains.NAME] table with backend = {anchor.backend!r}")
+            anchors[i] = candidates[0].upgrade(root, anchor).model_copy(update={"chain": anchor.chain})
+        if anchors != bundle.anchors:
+            bundle.model_copy(update={"anchors": anchors}).write(source)
+        return Path(source), [a for a in anchors if a.status == "pending"]
 
     def backend_class(self, name: str) -> type[ChainBackend] | None:
         """The backend class of a configured chain ``name``, or of the backend called ``name``

@@ -161,10 +161,15 @@ def flush(chains: tuple[str, ...], drop: tuple[str, ...], as_json: bool) -> None
 
 
 @click.command()
+@click.argument("bundles", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help=JSON_OUTPUT)
-def upgrade(as_json: bool) -> None:
+def upgrade(bundles: tuple[str, ...], as_json: bool) -> None:
     """Upgrade pending anchors (OpenTimestamps: ask the calendars for their Bitcoin attestation,
-    like `ots upgrade`) and rewrite the bundles of the anchors that are now confirmed."""
+    like `ots upgrade`) and rewrite the bundles of the anchors that are now confirmed: those of
+    this project's outbox, or the bundle files (or stamped paths) given."""
+    if bundles:
+        _upgrade_files(bundles, as_json)
+        return
     result = get_tracer().upgrade()
     if as_json:
         emit_json({"upgraded": result.upgraded, "still_pending": result.pending,
@@ -175,6 +180,18 @@ def upgrade(as_json: bool) -> None:
     print_upgrades(result)
     if not result.upgraded and not result.pending:
         click.echo("no pending anchors")
+
+
+def _upgrade_files(targets: tuple[str, ...], as_json: bool) -> None:
+    tracer = get_tracer()
+    out = []
+    for target in targets:
+        path, pending = tracer.upgrade_bundle(target)
+        out.append({"bundle": str(path), "still_pending": [a.chain for a in pending]})
+        if not as_json:
+            click.echo(f"{path}: " + (f"still pending on {', '.join(a.chain for a in pending)}" if pending else "no pending anchors"))
+    if as_json:
+        emit_json({"bundles": out})
 
 
 def print_upgrades(result: Any) -> None:

@@ -157,3 +157,24 @@ def test_calendars_down_lose_nothing(ots_network, stamped, cli, project):
     assert len(json.loads(result.output)["upgraded"]) == 2
     for name in ("a.txt", "b.txt"):
         assert cli("--config", config, "verify", name).exit_code == 0
+
+
+def test_a_verifier_upgrades_a_received_pending_bundle(ots_network, stamped, write_config, cli, tmp_path):
+    config, bundle_path = stamped
+    received = tmp_path / "inbox" / "a.txt.bctrace.json"
+    received.parent.mkdir()
+    received.write_bytes(bundle_path.read_bytes())
+    verifier = write_config({"btc": ots_network.table()}, path=tmp_path / "inbox" / "verifier.toml")
+    nothing = write_config({}, path=tmp_path / "inbox" / "none.toml")
+
+    refused = cli("--config", nothing, "upgrade", str(received))
+    assert refused.exit_code == 2 and "no configured chain can upgrade the pending anchor on 'bitcoin'" in refused.stderr
+    early = cli("--config", verifier, "upgrade", str(received))
+    assert early.exit_code == 0 and early.output.strip() == f"{received}: still pending on bitcoin"
+    ots_network.mine()
+    done = cli("--config", verifier, "upgrade", str(received), "--json")
+    assert json.loads(done.output) == {"bundles": [{"bundle": str(received), "still_pending": []}]}
+    anchor = json.loads(received.read_text())["anchors"][0]
+    assert "status" not in anchor and anchor["chain"] == "bitcoin"
+    assert json.loads(bundle_path.read_text())["anchors"][0]["status"] == "pending"  # the producer's copy is untouched
+    assert cli("--config", verifier, "verify", str(received)).exit_code == 0
