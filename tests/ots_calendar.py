@@ -11,7 +11,9 @@ root by Bitcoin's own algorithm) and makes the path to a ``BitcoinBlockHeaderAtt
 commitment, and 404 with a reason before that, as the real server does.
 
 The header source answers the Esplora endpoints the backend uses (``/block-height/H``,
-``/block/HASH/header``, ``/blocks/tip/height``) from the blocks mined here; each header is a real
+``/block/HASH/header``, ``/blocks/tip/height``), and Bitcoin Core's JSON-RPC methods for headers
+(``getblockhash``, ``getblockheader HASH false``, ``getblockcount`` on ``POST /``, with basic
+auth), from the blocks mined here; each header is a real
 80-byte Bitcoin header with regtest proof of work (what is not real: the chain is ours, not
 Bitcoin's, and has no transactions other than the calendar's).
 """
@@ -51,7 +53,7 @@ class _Server:
         class Handler(BaseHTTPRequestHandler):
             def _answer(self, method: str) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                status, payload = owner.handle(method, self.path, body)
+                status, payload = owner.handle(method, self.path, body, self.headers)
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
@@ -75,7 +77,7 @@ class _Server:
         self._httpd.shutdown()
         self._httpd.server_close()
 
-    def handle(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:  # pragma: no cover
+    def handle(self, method: str, path: str, body: bytes, headers: Any = None) -> tuple[int, bytes]:  # pragma: no cover
         raise NotImplementedError
 
 
@@ -106,7 +108,12 @@ class LocalBitcoin(_Server):
             self.blocks.append(block)
             return block, height
 
-    def handle(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
+    rpc_auth: str | None = None
+    """``user:password`` the JSON-RPC (Bitcoin Core's methods, ``POST /``) requires."""
+
+    def handle(self, method: str, path: str, body: bytes, headers: Any = None) -> tuple[int, bytes]:
+        if method == "POST" and path == "/":
+            return self._rpc(body, headers)
         parts = path.strip("/").split("/")
         if parts == ["blocks", "tip", "height"]:
             return 200, str(self.base_height + len(self.blocks) - 1).encode()
@@ -123,6 +130,35 @@ class LocalBitcoin(_Server):
         return 404, b"not found"
 
 
+    def _rpc(self, body: bytes, headers: Any) -> tuple[int, bytes]:
+        """``getblockhash``, ``getblockheader HASH false``, ``getblockcount``, as bitcoind answers."""
+        import base64
+        import json
+
+        expected = "Basic " + base64.b64encode((self.rpc_auth or "").encode()).decode()
+        if self.rpc_auth and (headers is None or headers.get("Authorization") != expected):
+            return 401, b""
+        call = json.loads(body)
+        method, params = call["method"], call.get("params", [])
+        result: Any = None
+        error = None
+        if method == "getblockcount":
+            result = self.base_height + len(self.blocks) - 1
+        elif method == "getblockhash":
+            index = params[0] - self.base_height
+            if 0 <= index < len(self.blocks):
+                result = self.blocks[index].GetHash()[::-1].hex()
+            else:
+                error = {"code": -8, "message": "Block height out of range"}
+        elif method == "getblockheader":
+            found = [b for b in self.blocks if b.GetHash()[::-1].hex() == params[0]]
+            result = found[0].get_header().serialize().hex() if found else None
+            error = None if found else {"code": -5, "message": "Block not found"}
+        else:
+            error = {"code": -32601, "message": "Method not found"}
+        return (500 if error else 200), json.dumps({"result": result, "error": error, "id": call.get("id")}).encode()
+
+
 @dataclass
 class LocalCalendar(_Server):
     """An OpenTimestamps calendar committing into :class:`LocalBitcoin` blocks."""
@@ -134,7 +170,7 @@ class LocalCalendar(_Server):
     refuse: bool = False
     """Answer every request with HTTP 503 (a calendar that is down)."""
 
-    def handle(self, method: str, path: str, body: bytes) -> tuple[int, bytes]:
+    def handle(self, method: str, path: str, body: bytes, headers: Any = None) -> tuple[int, bytes]:
         if self.refuse:
             return 503, b"calendar down"
         if method == "POST" and path == "/digest":

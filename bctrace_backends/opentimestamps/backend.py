@@ -43,7 +43,7 @@ from bctrace.api import (
 
 from . import proof
 from .config import BITCOIN_CHAIN_ID, OpenTimestampsConfig
-from .headers import EsploraHeaders, block_hash_hex
+from .headers import BitcoinCoreHeaders, EsploraHeaders, HeaderSource, block_hash_hex
 
 FORMAT = "opentimestamps-v1"
 """``chain_proof.format`` of this backend's anchors (README, "OpenTimestamps chain proof")."""
@@ -62,10 +62,31 @@ class OpenTimestampsBackend(ChainBackend):
 
     def __init__(self, chain: str, config: BackendConfig, *, state_dir: Path) -> None:
         super().__init__(chain, config, state_dir=state_dir)
-        esplora = self.config.esplora
-        self.headers = EsploraHeaders(chain, esplora, timeout=self.config.timeout) if esplora else None
+        self._headers: HeaderSource | None = None
         self._whitelist = UrlWhitelist([*self.config.calendars, *self.config.upgrade_from])
         self._folder = state_dir / "opentimestamps" / chain
+
+    def _source(self) -> HeaderSource:
+        """Bitcoin Core's RPC if configured, else the Esplora API; built on first use, so that a
+        missing credential fails only what needs headers (anchoring and other chains never do)."""
+        if self._headers is None:
+            self._headers = self._make_source()
+        return self._headers
+
+    def _make_source(self) -> HeaderSource:
+        cfg = self.config
+        if cfg.bitcoin_rpc:
+            auth = None
+            if cfg.bitcoin_rpc_auth:
+                var = cfg.bitcoin_rpc_auth.removeprefix("env:")
+                user, sep, password = os.environ.get(var, "").partition(":")
+                if not sep:
+                    raise ChainMisconfigured(self.chain, f"environment variable {var} (bitcoin_rpc_auth) must hold user:password")
+                auth = (user, password)
+            return BitcoinCoreHeaders(self.chain, cfg.bitcoin_rpc, timeout=cfg.timeout, auth=auth)
+        if cfg.esplora:
+            return EsploraHeaders(self.chain, cfg.esplora, timeout=cfg.timeout)
+        raise ChainMisconfigured(self.chain, f"no block header source (set esplora = \"https://…\" or bitcoin_rpc in [chains.{self.chain}])")
 
     # -- identity -------------------------------------------------------------------------------
 
@@ -245,11 +266,6 @@ class OpenTimestampsBackend(ChainBackend):
         except ValueError as err:
             raise ClaimMismatch("chain_proof.ots", str(err)) from None
 
-    def _source(self) -> EsploraHeaders:
-        if self.headers is None:
-            raise ChainMisconfigured(self.chain, f"no block header source (set esplora = \"https://…\" in [chains.{self.chain}])")
-        return self.headers
-
     def _header_at(self, height: int) -> CBlockHeader | None:
         return self._source().header_at(height)
 
@@ -262,13 +278,13 @@ class OpenTimestampsBackend(ChainBackend):
         return 0 if receipt.status == "pending" else super().confirmations(receipt)
 
     def describe(self) -> dict[str, Any]:
+        headers = self.config.bitcoin_rpc or self.config.esplora
         return {**super().describe(), "calendars": [redact_url(u) for u in self.config.calendars],
-                "min_calendars": self.config.min_calendars,
-                "esplora": redact_url(self.config.esplora) if self.config.esplora else None}
+                "min_calendars": self.config.min_calendars, "headers": redact_url(headers) if headers else None}
 
     def close(self) -> None:
-        if self.headers is not None:
-            self.headers.close()
+        if self._headers is not None:
+            self._headers.close()
 
 
 def _trusted_root(height: int, merkle_root_display: bytes) -> bytes:

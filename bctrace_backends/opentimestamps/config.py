@@ -8,9 +8,11 @@ Esplora-style HTTP API (``esplora``).
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator, model_validator
+from typing import Any
 
-from bctrace.api import BackendConfig
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from bctrace.api import BackendConfig, check_env_reference, hide_pasted_secrets
 
 BITCOIN_GENESIS = bytes.fromhex("6fe28c0ab6f1b372c1a6a246ae63f74f931e8365e15a089c68d6190000000000")
 """Bitcoin's genesis block hash in serialized (internal) byte order."""
@@ -37,6 +39,8 @@ PUBLIC_UPGRADE_FROM = (
 class OpenTimestampsConfig(BackendConfig):
     """Bitcoin through OpenTimestamps calendars."""
 
+    model_config = ConfigDict(hide_input_in_errors=True)
+
     backend: str = "opentimestamps"
     calendars: list[str] = Field(default_factory=lambda: list(PUBLIC_CALENDARS))
     """Calendar (or aggregator) URLs the root is submitted to."""
@@ -48,8 +52,23 @@ class OpenTimestampsConfig(BackendConfig):
     esplora: str | None = "https://blockstream.info/api"
     """Esplora-style HTTP API serving block headers by height (``/block-height/H``,
     ``/block/HASH/header``); needed to upgrade and to verify against the network."""
+    bitcoin_rpc: str | None = None
+    """Bitcoin Core's JSON-RPC URL (``http://127.0.0.1:8332``): read headers from your own node
+    instead of ``esplora``."""
+    bitcoin_rpc_auth: str | None = None
+    """``"env:VAR"``: the variable holds ``user:password`` of the RPC (``rpcauth``)."""
     timeout: float = Field(default=10.0, gt=0)
     """Seconds to wait for one calendar or header request."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hide_pasted_secret(cls, data: Any) -> Any:
+        return hide_pasted_secrets(data, ("bitcoin_rpc_auth",))
+
+    @field_validator("bitcoin_rpc_auth")
+    @classmethod
+    def _env_reference(cls, value: str | None) -> str | None:
+        return check_env_reference(value, "bitcoin_rpc_auth")
 
     @field_validator("calendars", "upgrade_from")
     @classmethod

@@ -71,3 +71,24 @@ def test_wrong_header_source_is_a_mismatch(ots_network, tmp_path: Path):
             liar.find_claimed(root, confirmed)
     finally:
         other.stop()
+
+
+def test_headers_from_bitcoin_core_rpc(ots_network, tmp_path: Path, monkeypatch):
+    from bctrace.errors import ChainMisconfigured
+
+    ots_network.bitcoin.rpc_auth = "alice:s3cret"
+    monkeypatch.setenv("BCTRACE_TEST_BTC_RPC", "alice:s3cret")
+    core = {"esplora": None, "bitcoin_rpc": ots_network.bitcoin.url, "bitcoin_rpc_auth": "env:BCTRACE_TEST_BTC_RPC"}
+    backend = ots_network.backend(tmp_path, **core)
+    root = random_root()
+    pending = backend.anchor(root)
+    ots_network.mine()
+    confirmed = backend.upgrade(root, pending)
+    assert confirmed.status is None and backend.head() >= confirmed.block
+    assert backend.find_claimed(root, confirmed) == confirmed
+    assert ots_network.backend(tmp_path / "esplora").find_claimed(root, confirmed) == confirmed  # both sources agree
+
+    monkeypatch.setenv("BCTRACE_TEST_BTC_RPC", "alice:wrong")
+    with pytest.raises(ChainMisconfigured, match=r"Bitcoin Core RPC http://127\.0\.0\.1:\d+ refused the credentials \(HTTP 401\)") as err:
+        ots_network.backend(tmp_path, **core).head()
+    assert "wrong" not in str(err.value)
