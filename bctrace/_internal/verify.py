@@ -410,7 +410,7 @@ def pending_witness(claim: AnchorReceipt) -> Witness:
 
     since = datetime.fromtimestamp(claim.timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return Witness("bundle", "pending", f"anchor pending since {since}: the chain has not confirmed it yet "
-                   "(the producer runs `bctrace upgrade`, then shares the bundle again)")
+                   "(`bctrace upgrade BUNDLE` fetches the confirmation once the chain has it)")
 
 
 def _trusted_hash(found: AnchorReceipt) -> bytes | None:
