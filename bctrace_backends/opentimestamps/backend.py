@@ -280,7 +280,9 @@ class OpenTimestampsBackend(ChainBackend):
     def describe(self) -> dict[str, Any]:
         headers = self.config.bitcoin_rpc or self.config.esplora
         return {**super().describe(), "calendars": [redact_url(u) for u in self.config.calendars],
-                "min_calendars": self.config.min_calendars, "headers": redact_url(headers) if headers else None}
+                "min_calendars": self.config.min_calendars, "headers": redact_url(headers) if headers else None,
+                "finality": "pending until a calendar attests the root in a Bitcoin block (`bctrace upgrade`); "
+                            "then as final as that block (six blocks on top: about an hour)"}
 
     def close(self) -> None:
         if self._headers is not None:
