@@ -242,6 +242,12 @@ class OpenTimestampsBackend(ChainBackend):
         raise ClaimMismatch("block_hash", f"block {commitment.height} (hash {to_0x(block_hash)}, merkle root {_display(commitment.merkle_root)}) is not a trusted block")
 
     @classmethod
+    def from_endpoint(cls, chain: str, url: str, receipt: AnchorReceipt, *, state_dir: Path) -> OpenTimestampsBackend:
+        """``verify --rpc 123018802804465=URL``: URL is an Esplora-style header API; no calendar
+        is needed to check a confirmed anchor."""
+        return cls(chain, OpenTimestampsConfig(esplora=url), state_dir=state_dir)
+
+    @classmethod
     def parse_trusted(cls, value: str) -> tuple[int, bytes]:
         """``HEIGHT:0xMERKLEROOT`` (as ``bitcoin-cli getblockheader`` shows the merkle root), or
         ``0xBLOCKHASH``."""

@@ -77,15 +77,18 @@ def test_trusted_merkle_root_right_and_wrong(ots_network, stamped, cli, project)
     anchor = _upgraded(ots_network, cli, config, bundle_path)
     block = ots_network.bitcoin.blocks[anchor["block"] - ots_network.bitcoin.base_height]
     merkle_root = "0x" + block.hashMerkleRoot[::-1].hex()  # as bitcoin-cli getblockheader shows it
-    ots_network.stop()  # no network at all from here on
     nothing = project / "empty.toml"
     nothing.write_text("")
+    result, report = _verify(cli, nothing, str(bundle_path), "--rpc", f"123018802804465={ots_network.bitcoin.url}")
+    assert result.exit_code == 0 and report["chains"][0]["status"] == "verified"  # no config: a header API named
+    ots_network.stop()  # no network at all from here on
     for spec in (f"bitcoin={anchor['block']}:{merkle_root}", f"opentimestamps={anchor['block']}:{merkle_root}",
                  f"123018802804465={anchor['block_hash']}"):
         result, report = _verify(cli, config if spec.startswith("bitcoin") else nothing, str(bundle_path), "--trust-block", spec)
         assert result.exit_code == 0, (spec, result.output)
         assert report["chains"][0]["status"] == "verified"
     wrong = "0x" + bytes(32 - 1).hex() + "01"
+    assert _verify(cli, nothing, str(bundle_path), "--rpc", f"123018802804465={ots_network.bitcoin.url}")[0].exit_code == 3  # stopped
     result, report = _verify(cli, config, str(bundle_path), "--trust-block", f"bitcoin={anchor['block']}:{wrong}")
     assert result.exit_code == 1
     assert report["chains"][0]["status"] == "mismatch"
