@@ -12,9 +12,15 @@ from typing import TYPE_CHECKING
 from bctrace.api import hookimpl
 
 if TYPE_CHECKING:
-    from bctrace.api import BackendRegistry
+    from bctrace.api import BackendRegistry, ExporterRegistry
 
 
 @hookimpl
 def bctrace_register_backends(registry: BackendRegistry) -> None:
     registry.add("opentimestamps", "bctrace_backends.opentimestamps.backend:OpenTimestampsBackend", extra="opentimestamps")
+
+
+@hookimpl
+def bctrace_register_exporters(registry: ExporterRegistry) -> None:
+    registry.add("ots", "OpenTimestamps proof of each record (NAME.record.json and its .ots, read by the ots client)",
+                 "bctrace_backends.opentimestamps.export:export_request", extra="opentimestamps")

@@ -5,6 +5,7 @@ the header source and with a trusted block (right and wrong merkle root); and th
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -120,8 +121,12 @@ def test_exported_ots_is_read_by_the_ots_client(ots_network, stamped, cli, proje
     pending_file.write_bytes(export_ots(ProofBundle.read(bundle_path)))
     anchor = _upgraded(ots_network, cli, config, bundle_path)
     bundle = ProofBundle.read(bundle_path)
-    done = project / "a.txt.ots"
-    done.write_bytes(export_ots(bundle))
+    exported = cli("--config", config, "export", "a.txt", "--format", "ots", "-o", project / "out", "--json")
+    assert exported.exit_code == 0, exported.output + exported.stderr
+    record, done = project / "out" / "a.txt.record.json", project / "out" / "a.txt.record.json.ots"
+    assert sorted(json.loads(exported.output)["files"]) == [str(record), str(done)]
+    assert "0x" + hashlib.sha256(record.read_bytes()).hexdigest() == bundle.digest  # what `ots verify` hashes
+    assert done.read_bytes() == export_ots(bundle)
 
     info = subprocess.run([OTS, "info", str(done)], capture_output=True, text=True, timeout=60, check=True).stdout
     assert f"File sha256 hash: {bundle.digest[2:]}" in info
