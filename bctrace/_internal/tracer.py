@@ -450,6 +450,8 @@ class Tracer:
                 result.pending.append(entry)
                 result.notes.append(f"batch {anchor.batch.id}: {err.one_line()}")
                 continue
+            result.notes += self.backend(anchor.chain).notes
+            self.backend(anchor.chain).notes.clear()
             if receipt == anchor.receipt:
                 result.pending.append(entry)
                 continue

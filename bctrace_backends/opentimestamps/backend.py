@@ -183,8 +183,11 @@ class OpenTimestampsBackend(ChainBackend):
 
     def _save(self, root: bytes, receipt: AnchorReceipt) -> None:
         """Atomically, so that a crash leaves the old receipt or the new one."""
-        self._folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".receipt.", suffix=".tmp", dir=self._folder)
+        try:
+            self._folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".receipt.", suffix=".tmp", dir=self._folder)
+        except OSError as err:
+            raise ChainMisconfigured(self.chain, f"receipts cannot be kept in {self._folder}: {err.strerror or err}") from err
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(receipt.model_dump_json(exclude_none=True))
