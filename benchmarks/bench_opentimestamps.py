@@ -28,11 +28,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from ots_calendar import LocalBitcoin, LocalCalendar  # noqa: E402
-
 from bctrace import ProofBundle, Tracer  # noqa: E402
 from bctrace_backends.opentimestamps.export import export_ots  # noqa: E402
 from bctrace_backends.opentimestamps.headers import EsploraHeaders  # noqa: E402
+from ots_calendar import LocalBitcoin, LocalCalendar  # noqa: E402
 
 
 def timed(fn):  # type: ignore[no-untyped-def]
