@@ -48,6 +48,7 @@ def test_stamp_pending_upgrade_verify(ots_network, stamped, cli):
     assert report["chains"][0]["status"] == "pending"
     assert "anchor pending since" in report["chains"][0]["reason"]
 
+    assert "pending anchors: 1 on bitcoin (bctrace upgrade)" in cli("--config", config, "status").output
     early = cli("--config", config, "upgrade")
     assert early.exit_code == 0 and "still pending: 1 anchor(s) (bitcoin)" in early.output
     [height] = ots_network.mine()[:1]
@@ -65,6 +66,7 @@ def test_stamp_pending_upgrade_verify(ots_network, stamped, cli):
     check = report["chains"][0]
     assert check["status"] == "verified" and check["block"] == height and check["tx"] == anchor["tx"]
     assert cli("--config", config, "upgrade").output.strip() == "no pending anchors"
+    assert json.loads(cli("--config", config, "status", "--json").output)["pending_anchors"] == []
 
 
 def _upgraded(ots_network, cli, config, bundle_path):
