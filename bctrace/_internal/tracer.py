@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 
-from ..errors import ChainError, ChainsFailed, ConfigError, UsageError, one_line
+from ..errors import BctraceError, ChainError, ChainsFailed, ConfigError, UsageError, one_line
 from .authorship import Signer, scheme_fields
 from .authorship import sign as sign_record
 from .backend import ChainBackend
@@ -26,7 +26,7 @@ from .bundle import BUNDLE_SUFFIX, AnchorReceipt, MerkleProofInfo, ProofBundle, 
 from .config import Config, load_config
 from .hexutil import to_0x
 from .merkle import MerkleTree
-from .outbox import Batch, Outbox
+from .outbox import Batch, Outbox, PendingAnchor, open_outbox
 from .plugin_manager import BctracePluginManager, backend_registry, get_plugin_manager, store_registry
 from .record import Record, Subject, new_salt, parse_digest
 from .signatures import signer_class
@@ -120,7 +120,7 @@ class Tracer:
     @property
     def outbox(self) -> Outbox:
         if self._outbox is None:
-            self._outbox = Outbox(self.config.state_dir)
+            self._outbox = open_outbox(self.config.state_dir, self.config.outbox)
         return self._outbox
 
     def backend(self, chain: str) -> ChainBackend:
@@ -372,7 +372,7 @@ class Tracer:
         for name in drop_chains:
             self.outbox.drop_chain(name)
         result = FlushResult()
-        if self.outbox.pending_anchors():
+        if self.pending_anchors():
             result.upgrade = self.upgrade()
             result.bundles += result.upgrade.bundles
             result.notes += result.upgrade.notes
@@ -423,10 +423,25 @@ class Tracer:
         tree = self.outbox.tree(batch.id)
         written = []
         for rec in self.outbox.batch_records(batch.id, with_bundle_path_only=self.config.bundle_dir is None):
+            if not rec.record_json:
+                continue  # a bare digest: its producer joins the proof to its own record
             bundle = _make_bundle(rec.record_json, rec.digest, batch.root, tree, receipts)
             target = Path(rec.bundle_path) if rec.bundle_path else self.config.bundle_dir / (to_0x(rec.digest) + BUNDLE_SUFFIX)  # type: ignore[operator]
             written.append(bundle.write(target))
         return written
+
+    def pending_anchors(self) -> list[PendingAnchor]:
+        """The outbox's anchors still waiting for their chain's confirmation. The outbox is asked
+        only when a configured chain's backend makes pending anchors (it overrides ``upgrade``),
+        so an outbox that cannot keep them (PostgreSQL, for now) is never asked otherwise."""
+        for name in self.config.chains:
+            try:
+                cls = self.backend_class(name)
+            except BctraceError:  # a chain whose plugin is not installed makes no anchors here
+                continue
+            if cls is not None and cls.upgrade is not ChainBackend.upgrade:
+                return self.outbox.pending_anchors()
+        return []
 
     def upgrade(self) -> UpgradeResult:
         """Ask the chains of pending anchors (OpenTimestamps: the calendars) whether they have
@@ -437,7 +452,7 @@ class Tracer:
         """
         result = UpgradeResult()
         changed: dict[int, Batch] = {}
-        for anchor in self.outbox.pending_anchors():
+        for anchor in self.pending_anchors():
             entry = {"batch": anchor.batch.id, "root": to_0x(anchor.batch.root), "chain": anchor.chain}
             if anchor.chain not in self.config.chains:
                 result.pending.append(entry)

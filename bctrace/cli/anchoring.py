@@ -228,13 +228,13 @@ def status(as_json: bool) -> None:
     open_batches = tracer.outbox.open_batches()
     waiting: list[dict[str, Any]] = [{"batch": b.id, "root": to_0x(b.root), "chains": b.chains,
                 "anchored_on": sorted(tracer.outbox.anchors(b.id))} for b in open_batches]
-    unconfirmed = [{"batch": a.batch.id, "root": to_0x(a.batch.root), "chain": a.chain} for a in tracer.outbox.pending_anchors()]
+    unconfirmed = [{"batch": a.batch.id, "root": to_0x(a.batch.root), "chain": a.chain} for a in tracer.pending_anchors()]
     if as_json:
         emit_json({"config": tracer.config.describe_source(), "pending": pending, "open_batches": waiting, "pending_anchors": unconfirmed})
         return
     click.echo(f"config: {tracer.config.describe_source()}")
     click.echo(f"pending records: {pending}")
     if unconfirmed:
-        click.echo(f"pending anchors: {len(unconfirmed)} on {', '.join(sorted({a['chain'] for a in unconfirmed}))} (bctrace upgrade)")
+        click.echo(f"pending anchors: {len(unconfirmed)} on {', '.join(sorted({str(a['chain']) for a in unconfirmed}))} (bctrace upgrade)")
     for w in waiting:
         click.echo(f"batch {w['batch']} root {w['root']}: anchored on {', '.join(w['anchored_on']) or 'none'} of {', '.join(w['chains'])}")

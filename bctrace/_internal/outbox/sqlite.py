@@ -1,22 +1,10 @@
-"""The durable outbox: records not yet anchored, and batches whose anchors are not all stored.
+"""The embedded outbox: SQLite in WAL mode in the state folder (the default).
 
-SQLite in WAL mode in the state folder. The life of a record:
-
-1. ``append`` stores it (and advances its trace's hash chain) in one transaction before
-   ``Tracer.record`` returns.
-2. ``open_batch`` takes every pending record into one batch and stores the batch's Merkle root;
-   from then on the batch is re-used, never rebuilt, until it is done.
-3. ``add_anchor`` stores each chain's receipt as soon as the chain returns it.
-4. ``finish_batch`` marks the batch done after all its chains are stored and bundles written.
-5. A receipt stored with ``status: "pending"`` (its chain confirms later: OpenTimestamps) stays
-   in ``anchors`` and is found by ``pending_anchors``; ``replace_anchor`` stores the confirmed
-   receipt in its place (``bctrace upgrade``).
-
-A crash between any two steps leaves an open batch that the next flush resumes with the same
-root; backends treat an already-anchored root as success, so nothing is anchored twice.
 Transactions that write use ``BEGIN IMMEDIATE``, so several processes can share one outbox; the
 database is opened (and created) under a lock file, so that a first open is race-free too.
-``synchronous=NORMAL`` survives a crash of the process (not of the machine's power).
+``synchronous=NORMAL`` survives a crash of the process (not of the machine's power). Processes
+sharing the file do not claim batches: each resumes the oldest open batch, and backends treat an
+already-anchored root as success (see :mod:`.base` for the life of a record).
 """
 
 from __future__ import annotations
@@ -24,18 +12,18 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock
 
-from ..errors import OutboxError, UsageError
-from .bundle import AnchorReceipt
-from .hexutil import to_0x
-from .locks import locked
-from .merkle import MerkleTree
+from ...errors import OutboxError, UsageError
+from ..bundle import AnchorReceipt
+from ..hexutil import to_0x
+from ..locks import locked
+from ..merkle import MerkleTree
+from .base import Batch, BuildStep, Outbox, PendingAnchor, StoredRecord
 
 OUTBOX_FILE = "outbox.sqlite"
 
@@ -67,33 +55,10 @@ CREATE TABLE IF NOT EXISTS anchors(
 """
 
 
-@dataclass(frozen=True)
-class Batch:
-    id: int
-    root: bytes
-    chains: list[str]
-
-
-@dataclass(frozen=True)
-class PendingAnchor:
-    """A stored receipt whose chain has not confirmed it yet (``status: "pending"``)."""
-
-    batch: Batch
-    chain: str
-    receipt: AnchorReceipt
-
-
-@dataclass(frozen=True)
-class StoredRecord:
-    digest: bytes
-    record_json: str
-    """The record's RFC 8785 canonical JSON, exactly the bytes its digest was computed over."""
-    bundle_path: str | None
-
-
-class Outbox:
+class SQLiteOutbox(Outbox):
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / OUTBOX_FILE
+        self.location = str(self.path)
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
         except OSError as err:
@@ -162,7 +127,7 @@ class Outbox:
     def append(
         self,
         trace: str,
-        build: Callable[[int, bytes | None], tuple[bytes, bytes, str | None]],
+        build: BuildStep,
         *,
         new_trace: bool = False,
     ) -> tuple[int, bytes]:
@@ -219,6 +184,9 @@ class Outbox:
         self._tree_cache = (batch_id, tree)
         return Batch(batch_id, tree.root, chains)
 
+    def release(self, batch_id: int) -> None:
+        """Nothing to release: processes sharing a SQLite outbox do not claim batches."""
+
     def tree(self, batch_id: int) -> MerkleTree:
         if self._tree_cache and self._tree_cache[0] == batch_id:
             return self._tree_cache[1]
@@ -239,7 +207,6 @@ class Outbox:
             )
 
     def pending_anchors(self) -> list[PendingAnchor]:
-        """Every stored receipt that is still pending, oldest batch first (``bctrace upgrade``)."""
         rows = self._db.execute(
             "SELECT b.id, b.root, b.chains, a.chain, a.receipt FROM anchors a JOIN batches b ON a.batch = b.id "
             "WHERE json_extract(a.receipt, '$.status') = 'pending' ORDER BY b.id, a.chain"
@@ -247,7 +214,6 @@ class Outbox:
         return [PendingAnchor(Batch(r[0], r[1], json.loads(r[2])), r[3], AnchorReceipt.model_validate_json(r[4])) for r in rows]
 
     def replace_anchor(self, batch_id: int, chain: str, receipt: AnchorReceipt) -> None:
-        """Store the upgraded receipt of a pending anchor in its place."""
         with self._write() as db:
             db.execute("UPDATE anchors SET receipt = ? WHERE batch = ? AND chain = ?",
                        (receipt.model_dump_json(exclude_none=True), batch_id, chain))
