@@ -5,10 +5,10 @@ from pathlib import Path
 import pytest
 
 from bctrace._internal.outbox import SQLiteOutbox
-from bctrace.testing import PendingAnchorOutboxTests
+from bctrace.testing import OutboxTests
 
 
-class TestSQLiteOutbox(PendingAnchorOutboxTests):
+class TestSQLiteOutbox(OutboxTests):
     @pytest.fixture
     def outbox_factory(self, tmp_path: Path):
         return lambda: SQLiteOutbox(tmp_path / "state")

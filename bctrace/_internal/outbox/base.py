@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from ...errors import OutboxError
 from ..bundle import AnchorReceipt
 from ..merkle import MerkleTree
 
@@ -132,18 +131,15 @@ class Outbox(ABC):
         """Store a chain's receipt for a batch, durably, before anything else happens. A second
         receipt for the same batch and chain is ignored (the first one stays)."""
 
+    @abstractmethod
     def pending_anchors(self) -> list[PendingAnchor]:
-        """Every stored receipt with ``status: "pending"``, of done and open batches, oldest batch
-        first. The tracer asks only when a configured chain's backend has pending anchors
-        (:meth:`~bctrace.api.ChainBackend.upgrade`); an implementation that cannot keep them says
-        so here, before any such anchor is made."""
-        raise OutboxError(f"outbox {self.location} cannot keep pending anchors yet (a chain such as opentimestamps "
-                          "needs them): use the SQLite outbox for it")
+        """Every stored receipt with ``status: "pending"`` (its chain confirms later), of done
+        and open batches, oldest batch first: what ``bctrace upgrade`` asks the chains about."""
 
+    @abstractmethod
     def replace_anchor(self, batch_id: int, chain: str, receipt: AnchorReceipt) -> None:
-        """Store the confirmed receipt of a pending anchor in its place, durably, in one
-        transaction (a crash leaves the pending receipt or the confirmed one)."""
-        raise OutboxError(f"outbox {self.location} cannot keep pending anchors yet")
+        """Store the confirmed receipt of a pending anchor in its place, in one transaction:
+        after a crash the outbox holds the pending receipt or the confirmed one, never neither."""
 
     @abstractmethod
     def batch_records(self, batch_id: int, *, with_bundle_path_only: bool = False) -> Iterator[StoredRecord]:
