@@ -30,7 +30,7 @@ from ._internal.plugin_manager import get_plugin_manager
 from ._internal.stores import ContentStore
 from .errors import PluginError
 
-__all__ = ["ChainBackendTests", "ClaimingOutboxTests", "ContentStoreTests", "OutboxTests", "random_root", "registered_plugin"]
+__all__ = ["ChainBackendTests", "ClaimingOutboxTests", "ContentStoreTests", "OutboxTests", "PendingAnchorTests", "random_root", "registered_plugin"]
 
 
 @contextmanager
@@ -70,9 +70,14 @@ class ChainBackendTests:
         assert isinstance(type(backend).name, str) and type(backend).name
         assert isinstance(backend.config, type(backend).config_model)
 
+    def anchored(self, backend: ChainBackend, root: bytes) -> AnchorReceipt:
+        """Anchor ``root`` and return its confirmed receipt. A backend whose anchors start
+        pending gets this from :class:`PendingAnchorTests` (confirm, then upgrade)."""
+        return backend.anchor(root)
+
     def test_anchor_returns_receipt_for_this_chain(self, backend: ChainBackend) -> None:
         root = random_root()
-        receipt = backend.anchor(root)
+        receipt = self.anchored(backend, root)
         assert isinstance(receipt, AnchorReceipt)
         assert receipt.chain == backend.chain
         assert receipt.backend == type(backend).name
@@ -82,7 +87,7 @@ class ChainBackendTests:
 
     def test_lookup_finds_anchored_root(self, backend: ChainBackend) -> None:
         root = random_root()
-        receipt = backend.anchor(root)
+        receipt = self.anchored(backend, root)
         found = backend.lookup(root)
         assert found is not None
         assert (found.block, found.tx.lower(), found.chain_id) == (receipt.block, receipt.tx.lower(), receipt.chain_id)
@@ -93,19 +98,19 @@ class ChainBackendTests:
 
     def test_anchor_is_idempotent(self, backend: ChainBackend) -> None:
         root = random_root()
-        first = backend.anchor(root)
+        first = self.anchored(backend, root)
         second = backend.anchor(root)
         assert (second.block, second.tx.lower()) == (first.block, first.tx.lower())
 
     def test_confirmations_grow_with_the_chain(self, backend: ChainBackend) -> None:
-        receipt = backend.anchor(random_root())
+        receipt = self.anchored(backend, random_root())
         before = backend.confirmations(receipt)
         assert before >= 1
-        backend.anchor(random_root())
+        self.anchored(backend, random_root())
         assert backend.confirmations(receipt) >= before
 
     def test_head_is_at_least_the_anchor_block(self, backend: ChainBackend) -> None:
-        receipt = backend.anchor(random_root())
+        receipt = self.anchored(backend, random_root())
         assert backend.head() >= receipt.block
 
     def test_describe_is_plain_and_names_the_chain(self, backend: ChainBackend) -> None:
@@ -115,6 +120,60 @@ class ChainBackendTests:
 
     def test_repr_names_the_chain(self, backend: ChainBackend) -> None:
         assert backend.chain in repr(backend)
+
+
+class PendingAnchorTests(ChainBackendTests):
+    """For a backend whose anchors start ``pending`` (the chain confirms later, e.g.
+    OpenTimestamps): the pending state is first-class. Subclasses provide ``backend`` and
+    :meth:`confirm`; every test of :class:`ChainBackendTests` runs too, on confirmed anchors."""
+
+    def confirm(self, backend: ChainBackend) -> None:  # pragma: no cover - always overridden
+        """Make the chain confirm every anchor submitted so far (a local calendar mines a block)."""
+        raise NotImplementedError("subclass PendingAnchorTests and implement confirm()")
+
+    def anchored(self, backend: ChainBackend, root: bytes) -> AnchorReceipt:
+        pending = backend.anchor(root)
+        self.confirm(backend)
+        return backend.upgrade(root, pending)
+
+    def test_new_anchor_is_pending_with_no_confirmations(self, backend: ChainBackend) -> None:
+        root = random_root()
+        receipt = backend.anchor(root)
+        assert receipt.status == "pending"
+        assert receipt.chain == backend.chain and receipt.chain_id == backend.chain_id
+        assert backend.confirmations(receipt) == 0
+        assert backend.lookup(root) == receipt
+        assert backend.anchor(root) == receipt  # idempotent while pending too
+
+    def test_upgrade_before_confirmation_stays_pending(self, backend: ChainBackend) -> None:
+        root = random_root()
+        receipt = backend.anchor(root)
+        assert backend.upgrade(root, receipt).status == "pending"
+
+    def test_upgrade_after_confirmation_gives_the_confirmed_receipt(self, backend: ChainBackend) -> None:
+        root = random_root()
+        pending = backend.anchor(root)
+        self.confirm(backend)
+        confirmed = backend.upgrade(root, pending)
+        assert confirmed.status is None
+        assert confirmed.tx.startswith("0x") and confirmed.block > 0
+        assert backend.confirmations(confirmed) >= 1
+        assert backend.lookup(root) == confirmed
+        assert backend.anchor(root) == confirmed
+        assert backend.upgrade(root, confirmed) == confirmed
+        found = backend.find_claimed(root, confirmed)
+        assert found is not None and (found.block, found.tx, found.timestamp) == (confirmed.block, confirmed.tx, confirmed.timestamp)
+
+    def test_confirmed_receipt_of_one_root_does_not_fit_another(self, backend: ChainBackend) -> None:
+        from .errors import VerificationError
+
+        root = random_root()
+        confirmed = self.anchored(backend, root)
+        try:
+            found = backend.find_claimed(random_root(), confirmed)
+        except VerificationError:
+            return
+        assert found is None or found.block != confirmed.block or found.tx != confirmed.tx
 
 
 class ContentStoreTests:

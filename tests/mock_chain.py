@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from bctrace.api import AnchorFailed, AnchorReceipt, BackendConfig, BackendRegistry, ChainBackend, hookimpl, to_0x
+from bctrace.api import AnchorFailed, AnchorReceipt, BackendConfig, BackendRegistry, ChainBackend, ChainUnreachable, hookimpl, to_0x
 
 
 class MockConfig(BackendConfig):
@@ -18,6 +18,8 @@ class MockConfig(BackendConfig):
     chain_id: int = Field(default=31337, ge=1)
     fail: bool = False
     """Make every anchor fail, to test that the outbox keeps records."""
+    pending: bool = False
+    """Anchors start pending (``status: "pending"``) until :meth:`MockBackend.confirm`."""
 
 
 class MockBackend(ChainBackend):
@@ -27,11 +29,28 @@ class MockBackend(ChainBackend):
     _chains: ClassVar[dict[str, dict[str, AnchorReceipt]]] = {}
     fail_next: ClassVar[set[str]] = set()
     """Chain names whose next anchor raises (then clears): simulates a one-off outage."""
+    confirmed: ClassVar[set[str]] = set()
+    """Roots (0x) a pending chain has confirmed."""
+    upgrade_fails: ClassVar[bool] = False
 
     @classmethod
     def reset(cls) -> None:
         cls._chains.clear()
         cls.fail_next.clear()
+        cls.confirmed.clear()
+        cls.upgrade_fails = False
+
+    @classmethod
+    def confirm(cls, root: bytes) -> None:
+        cls.confirmed.add(to_0x(root))
+
+    def upgrade(self, root: bytes, receipt: AnchorReceipt) -> AnchorReceipt:
+        if self.upgrade_fails:
+            raise ChainUnreachable(self.chain, "mock chain cannot be asked")
+        if receipt.status != "pending" or to_0x(root) not in self.confirmed:
+            return receipt
+        self._anchors[to_0x(root)] = confirmed = receipt.model_copy(update={"status": None, "block": len(self._anchors) + 1})
+        return confirmed
 
     @property
     def _anchors(self) -> dict[str, AnchorReceipt]:
@@ -53,8 +72,9 @@ class MockBackend(ChainBackend):
             chain_id=self.chain_id,
             backend=self.name,
             tx=to_0x(root[::-1]),
-            block=len(self._anchors) + 1,
+            block=0 if self.config.pending else len(self._anchors) + 1,
             timestamp=int(time.time()),
+            status="pending" if self.config.pending else None,
         )
         self._anchors[key] = receipt
         return receipt

@@ -90,6 +90,23 @@ class ChainBackend(ABC):
         :class:`~bctrace.errors.VerificationError` when the chain's own data is inconsistent.
         """
 
+    def upgrade(self, root: bytes, receipt: AnchorReceipt) -> AnchorReceipt:
+        """The confirmed receipt of a pending anchor of ``root`` once the chain has confirmed it,
+        else ``receipt`` itself (or a pending receipt with more evidence). Called by ``bctrace
+        upgrade`` and ``flush`` for every anchor whose ``status`` is ``pending``; the default
+        suits a chain whose anchors are confirmed when :meth:`anchor` returns.
+
+        Raises :class:`~bctrace.errors.ChainError` when the chain cannot be asked now.
+        """
+        return receipt
+
+    @classmethod
+    def parse_trusted(cls, value: str) -> tuple[int, bytes]:
+        """``--trust-block NAME=VALUE`` for a chain of this backend (``NAME`` a configured chain
+        or the backend's name): the chain id and the trusted value that :meth:`check_chain_proof`
+        receives. The default refuses; ``CHAIN_ID=0xHASH`` needs no backend."""
+        raise UsageError(f"backend {cls.name!r} has no --trust-block NAME=VALUE form; use CHAIN_ID=0xBLOCKHASH")
+
     @abstractmethod
     def head(self) -> int:
         """The latest block number, used to count confirmations of a receipt."""

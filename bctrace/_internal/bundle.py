@@ -3,7 +3,7 @@
 Format version 1 (README, "Records, traces and proof bundles"): ``{"bctrace": 1, "record": {...}, "digest": "0x...",
 "merkle": {"format": "oz-standard-v1", "root": "0x...", "proof": ["0x..."]},
 "anchors": [{"chain", "chain_id", "backend", "contract", "tx", "block", "timestamp",
-"block_hash"?, "chain_proof"?}]}`` (README, "Proof bundle format"). Only additive changes are
+"block_hash"?, "status"?, "chain_proof"?}]}`` (README, "Proof bundle format"). Only additive changes are
 allowed; readers ignore keys they do not know, so a newer writer's extra fields do not break an
 older reader.
 
@@ -60,6 +60,11 @@ class AnchorReceipt(BaseModel):
     """Seconds since the Unix epoch: the timestamp of the anchor's block."""
     block_hash: Hex32 | None = None
     """The hash of the anchor's block, where the chain has one (EVM: keccak256 of its header)."""
+    status: Literal["pending"] | None = None
+    """``"pending"`` while the chain has not confirmed the anchor yet (OpenTimestamps: no calendar
+    has a Bitcoin attestation yet); absent once it has. A pending anchor is shown by verify as a
+    claim with status ``pending`` and never counts toward a policy; ``bctrace upgrade`` (and
+    ``flush``) replace it with the confirmed anchor (README, "Pending anchors")."""
     chain_proof: dict[str, Any] | None = None
     """Evidence that needs only a trusted block (or ledger head) hash to check: for EVM chains
     the block header and Merkle-Patricia proofs of the registry's slot and of the transaction,

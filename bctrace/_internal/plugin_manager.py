@@ -36,6 +36,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "bctrace_backends.l2",
     "bctrace_backends.permissioned",
     "bctrace_backends.solana",
+    "bctrace_backends.opentimestamps",
 )
 """Modules of the built-in plugins; they register through the same hooks a third party uses."""
 

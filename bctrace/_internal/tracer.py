@@ -18,7 +18,7 @@ from typing import Any, cast
 
 from pydantic import ValidationError
 
-from ..errors import ChainError, ChainsFailed, ConfigError, UsageError, one_line
+from ..errors import BctraceError, ChainError, ChainsFailed, ConfigError, UsageError, one_line
 from .authorship import Signer, scheme_fields
 from .authorship import sign as sign_record
 from .backend import ChainBackend
@@ -27,15 +27,15 @@ from .config import Config, load_config
 from .hexutil import to_0x
 from .kinds import validate_body
 from .merkle import MerkleTree
-from .outbox import Outbox, open_outbox
+from .outbox import Batch, Outbox, PendingAnchor, open_outbox
 from .plugin_manager import BctracePluginManager, backend_registry, get_plugin_manager, kind_registry, store_registry
 from .record import Record, Subject, new_salt, parse_digest
 from .registry import KindRegistry
 from .signatures import signer_class
 from .stores import ContentStore, StoreConfig
-from .verify import Policy, TrustedBlocks, VerificationReport, verify_bundle, verify_trace
+from .verify import Policy, TrustedBlocks, VerificationReport, check_offline, verify_bundle, verify_trace
 
-__all__ = ["FlushResult", "Recorded", "Trace", "Tracer"]
+__all__ = ["FlushResult", "Recorded", "Trace", "Tracer", "UpgradeResult"]
 
 logger = logging.getLogger("bctrace.tracer")
 
@@ -65,10 +65,22 @@ class FlushResult:
     bundles: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     """What a chain wants said once (e.g. that its anchors carry no chain proof)."""
+    upgrade: UpgradeResult | None = None
+    """The pending anchors flush tried to upgrade first (``None`` when there were none)."""
 
     @property
     def records(self) -> int:
         return sum(b["records"] for b in self.batches)
+
+
+@dataclass
+class UpgradeResult:
+    """What one ``upgrade()`` found: anchors now confirmed, anchors still pending, bundles rewritten."""
+
+    upgraded: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[dict[str, Any]] = field(default_factory=list)
+    bundles: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 class Trace:
@@ -423,6 +435,10 @@ class Tracer:
         for name in drop_chains:
             self.outbox.drop_chain(name)
         result = FlushResult()
+        if self.pending_anchors():
+            result.upgrade = self.upgrade()
+            result.bundles += result.upgrade.bundles
+            result.notes += result.upgrade.notes
         per_trace = any(self.backend(name).anchors_per_trace for name in targets)
         while (batch := self.outbox.next_batch(targets, one_trace=per_trace)) is not None:
             for name in batch.chains:
@@ -454,12 +470,7 @@ class Tracer:
                 raise ChainsFailed.of(failures)
             receipts = [stored[name] for name in batch.chains]
             tree = self.outbox.tree(batch.id)
-            for rec in self.outbox.batch_records(batch.id, with_bundle_path_only=self.config.bundle_dir is None):
-                if not rec.record_json:
-                    continue  # a bare digest: its producer joins the proof to its own record
-                bundle = _make_bundle(rec.record_json, rec.digest, batch.root, tree, receipts)
-                target = Path(rec.bundle_path) if rec.bundle_path else self.config.bundle_dir / (to_0x(rec.digest) + BUNDLE_SUFFIX)  # type: ignore[operator]
-                result.bundles.append(bundle.write(target))
+            result.bundles += self._write_bundles(batch, receipts)
             self.outbox.finish_batch(batch.id)
             logger.info("batch %d: done, %d record(s), %d bundle(s) written", batch.id, len(tree), len(result.bundles))
             anchors = []
@@ -477,6 +488,99 @@ class Tracer:
         made before a chain asked for one anchor per trace, is anchored as a whole)."""
         traces = {json.loads(r.record_json)["trace"] for r in self.outbox.batch_records(batch_id)}
         return traces.pop() if len(traces) == 1 else None
+
+    def _write_bundles(self, batch: Batch, receipts: list[AnchorReceipt]) -> list[Path]:
+        """Write the bundle of every record of ``batch`` that has a bundle path (or of all of
+        them, with ``bundle_dir``), atomically."""
+        tree = self.outbox.tree(batch.id)
+        written = []
+        for rec in self.outbox.batch_records(batch.id, with_bundle_path_only=self.config.bundle_dir is None):
+            if not rec.record_json:
+                continue  # a bare digest: its producer joins the proof to its own record
+            bundle = _make_bundle(rec.record_json, rec.digest, batch.root, tree, receipts)
+            target = Path(rec.bundle_path) if rec.bundle_path else self.config.bundle_dir / (to_0x(rec.digest) + BUNDLE_SUFFIX)  # type: ignore[operator]
+            written.append(bundle.write(target))
+        return written
+
+    def pending_anchors(self) -> list[PendingAnchor]:
+        """The outbox's anchors still waiting for their chain's confirmation. The outbox is asked
+        only when a configured chain's backend makes pending anchors (it overrides ``upgrade``),
+        so an outbox that cannot keep them (PostgreSQL, for now) is never asked otherwise."""
+        for name in self.config.chains:
+            try:
+                cls = self.backend_class(name)
+            except BctraceError:  # a chain whose plugin is not installed makes no anchors here
+                continue
+            if cls is not None and cls.upgrade is not ChainBackend.upgrade:
+                return self.outbox.pending_anchors()
+        return []
+
+    def upgrade(self) -> UpgradeResult:
+        """Ask the chains of pending anchors (OpenTimestamps: the calendars) whether they have
+        confirmed them; store each confirmed receipt and rewrite the bundles of its batch.
+
+        A chain that cannot be asked now leaves its anchors pending (a note says why), so
+        ``flush``, which calls this first, is never stopped by it.
+        """
+        result = UpgradeResult()
+        changed: dict[int, Batch] = {}
+        for anchor in self.pending_anchors():
+            entry = {"batch": anchor.batch.id, "root": to_0x(anchor.batch.root), "chain": anchor.chain}
+            if anchor.chain not in self.config.chains:
+                result.pending.append(entry)
+                result.notes.append(f"batch {anchor.batch.id}: the pending anchor on {anchor.chain!r} cannot be upgraded: the chain is no longer configured")
+                continue
+            try:
+                receipt = self.backend(anchor.chain).upgrade(anchor.batch.root, anchor.receipt)
+            except ChainError as err:
+                logger.warning("batch %d: the pending anchor on %s stays pending: %s", anchor.batch.id, anchor.chain, err.one_line())
+                result.pending.append(entry)
+                result.notes.append(f"batch {anchor.batch.id}: {err.one_line()}")
+                continue
+            result.notes += self.backend(anchor.chain).notes
+            self.backend(anchor.chain).notes.clear()
+            if receipt == anchor.receipt:
+                result.pending.append(entry)
+                continue
+            self.outbox.replace_anchor(anchor.batch.id, anchor.chain, receipt)
+            (result.pending if receipt.status == "pending" else result.upgraded).append({**entry, **receipt.model_dump(exclude={"chain_proof"}, exclude_none=True)})
+            changed[anchor.batch.id] = anchor.batch
+            logger.info("batch %d: anchor on %s upgraded (%s)", anchor.batch.id, anchor.chain, receipt.status or f"block {receipt.block}")
+        for batch in changed.values():
+            stored = self.outbox.anchors(batch.id)
+            result.bundles += self._write_bundles(batch, [stored[name] for name in batch.chains if name in stored])
+        return result
+
+    def upgrade_bundle(self, target: str | os.PathLike[str]) -> tuple[Path, list[AnchorReceipt]]:
+        """Upgrade the pending anchors of a bundle file (one received from someone else, like
+        ``ots upgrade FILE``) through the configured chain of each (same name or chain id), and
+        rewrite the file if any changed. Returns the file and its anchors still pending.
+
+        Raises :class:`~bctrace.errors.ConfigError` when no configured chain can upgrade one.
+        """
+        from .verify import _backends_for
+
+        bundle, source, _ = self._resolve_bundle(target)
+        root = check_offline(bundle, source)
+        anchors = list(bundle.anchors)
+        for i, anchor in enumerate(anchors):
+            if anchor.status != "pending":
+                continue
+            candidates = _backends_for(anchor, self.backends())
+            if not candidates:
+                raise ConfigError(f"{source}: no configured chain can upgrade the pending anchor on {anchor.chain!r} "
+                                  f"(chain id {anchor.chain_id}): add a [chains.NAME] table with backend = {anchor.backend!r}")
+            anchors[i] = candidates[0].upgrade(root, anchor).model_copy(update={"chain": anchor.chain})
+        if anchors != bundle.anchors:
+            bundle.model_copy(update={"anchors": anchors}).write(source)
+        return Path(source), [a for a in anchors if a.status == "pending"]
+
+    def backend_class(self, name: str) -> type[ChainBackend] | None:
+        """The backend class of a configured chain ``name``, or of the backend called ``name``
+        (``--trust-block NAME=VALUE``); ``None`` if neither exists."""
+        if name in self.config.chains:
+            return self._registry.get(self.config.chains[name].backend)
+        return self._registry.get(name) if name in self._registry.names() else None
 
     def bundle(self, digest: bytes | str) -> ProofBundle:
         """The proof bundle of an anchored record in this project's outbox."""

@@ -11,6 +11,9 @@ raise; each becomes a :class:`Witness` with a status and a reason.
 
 Anchors are grouped into **distinct chains** by chain id and contract (or ledger identity): an
 anchor copied under other chain names is still one chain, and policies count distinct chains.
+A **pending** anchor (``"status": "pending"``: the chain has not confirmed it yet, e.g. an
+OpenTimestamps anchor before a calendar's Bitcoin attestation) is not asked about: its chain is
+shown with status ``pending`` and never counts toward a policy.
 Under ``all`` and ``k`` every witness of a chain must confirm it, so one lying node cannot fake
 an anchor (a disagreement is reported as ``disputed``); under ``any`` one witness is enough.
 """
@@ -45,7 +48,7 @@ from .record import RecordView, digest_of_json
 from .signatures import check_signature
 
 Policy = Literal["all", "any"] | int
-Status = Literal["verified", "missing", "mismatch", "tampered", "disputed", "unreachable", "not-configured"]
+Status = Literal["verified", "pending", "missing", "mismatch", "tampered", "disputed", "unreachable", "not-configured"]
 _CANNOT_CHECK = ("unreachable", "not-configured")
 TrustedBlocks = Mapping[int, Collection[bytes]]
 """Chain id -> block hashes (EVM) or ledger head hashes (local) the verifier trusts."""
@@ -200,15 +203,25 @@ def parse_policy(value: str | int) -> Policy:
     raise UsageError(f"policy {value!r} is not 'all', 'any' or a number of chains")
 
 
-def parse_trusted_block(spec: str) -> tuple[int, bytes]:
-    """``CHAIN_ID=0xHASH`` (``--trust-block``): a block hash, or a local ledger's head hash."""
+def parse_trusted_block(spec: str, backend_of: Callable[[str], type[ChainBackend] | None] | None = None) -> tuple[int, bytes]:
+    """``CHAIN_ID=0xHASH`` (``--trust-block``): a block hash, or a local ledger's head hash; or
+    ``NAME=VALUE`` where ``backend_of(NAME)`` finds the backend that parses VALUE (e.g.
+    ``bitcoin=HEIGHT:0xMERKLEROOT``)."""
     chain_id, sep, value = spec.partition("=")
+    if sep and not chain_id.strip().isdigit() and backend_of is not None:
+        cls = backend_of(chain_id.strip())
+        if cls is not None:
+            try:
+                return cls.parse_trusted(value.strip())
+            except UsageError as err:
+                raise UsageError(f"--trust-block {spec!r}: {err}") from None
     try:
         if not sep or not chain_id.strip().isdigit():
             raise ValueError("no chain id")
         return int(chain_id), from_0x(value.strip().lower(), what="block hash")
     except ValueError:
-        raise UsageError(f"--trust-block {spec!r} must be CHAIN_ID=0x followed by a 32-byte hash in hex") from None
+        raise UsageError(f"--trust-block {spec!r} must be CHAIN_ID=0x followed by a 32-byte hash in hex "
+                         "(or NAME=VALUE for a chain whose backend reads its own form, e.g. bitcoin=HEIGHT:0xMERKLEROOT)") from None
 
 
 def check_offline(bundle: ProofBundle, source: str) -> bytes:
@@ -283,6 +296,9 @@ def verify_bundle(
         results = []
         claims: list[AnchorReceipt | None] = list(group.claims) or [None]
         for claim in claims:
+            if claim is not None and claim.status == "pending":
+                results.append(pending_witness(claim))
+                continue
             key = _claim_key(claim)
             for backend in group.backends:
                 if (id(backend), root, key) not in cache:
@@ -402,6 +418,15 @@ def check_witness(backend: ChainBackend, root: bytes, claim: AnchorReceipt | Non
         return Witness(source, "tampered", str(err))
 
 
+def pending_witness(claim: AnchorReceipt) -> Witness:
+    """A pending anchor is a claim nobody can confirm yet: no node is asked about it."""
+    from datetime import datetime, timezone
+
+    since = datetime.fromtimestamp(claim.timestamp, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return Witness("bundle", "pending", f"anchor pending since {since}: the chain has not confirmed it yet "
+                   "(`bctrace upgrade BUNDLE` fetches the confirmation once the chain has it)")
+
+
 def _trusted_hash(found: AnchorReceipt) -> bytes | None:
     """The hash a node vouches for that the anchor's chain proof must reach."""
     return from_0x(found.block_hash) if found.block_hash else None
@@ -457,7 +482,11 @@ def _verdict(group: _Group, results: list[Witness], policy: Policy) -> ChainChec
             check.status = "disputed"
             check.reason = "witnesses disagree: " + "; ".join(f"{w.source} says block {w.receipt.block} tx {w.receipt.tx}" for w in good if w.receipt)
         return check
-    definite = [w for w in bad if w.status not in _CANNOT_CHECK]
+    definite = [w for w in bad if w.status not in (*_CANNOT_CHECK, "pending")]
+    if not good and not definite and any(w.status == "pending" for w in bad):
+        check.status = "pending"
+        check.reason = next(w.reason for w in bad if w.status == "pending")
+        return check
     if good and definite:
         check.status = "disputed"
     elif definite:

@@ -1,4 +1,4 @@
-"""``bctrace stamp | record | flush | status``: make records and anchor them."""
+"""``bctrace stamp | record | flush | upgrade | status``: make records and anchor them."""
 
 from __future__ import annotations
 
@@ -179,36 +179,89 @@ def flush(chains: tuple[str, ...], drop: tuple[str, ...], as_json: bool) -> None
     """Anchor every pending record: one Merkle root, one anchor per chain."""
     result = get_tracer().flush(list(chains) or None, drop_chains=drop)
     if as_json:
-        emit_json({"batches": result.batches, "bundles": [str(b) for b in result.bundles], "notes": result.notes})
+        out: dict[str, Any] = {"batches": result.batches, "bundles": [str(b) for b in result.bundles], "notes": result.notes}
+        if result.upgrade is not None:
+            out["upgraded"], out["still_pending"] = result.upgrade.upgraded, result.upgrade.pending
+        emit_json(out)
     else:
         print_flush(result)
+
+
+@click.command()
+@click.argument("bundles", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help=JSON_OUTPUT)
+def upgrade(bundles: tuple[str, ...], as_json: bool) -> None:
+    """Upgrade pending anchors (OpenTimestamps: ask the calendars for their Bitcoin attestation,
+    like `ots upgrade`) and rewrite the bundles of the anchors that are now confirmed: those of
+    this project's outbox, or the bundle files (or stamped paths) given."""
+    if bundles:
+        _upgrade_files(bundles, as_json)
+        return
+    result = get_tracer().upgrade()
+    if as_json:
+        emit_json({"upgraded": result.upgraded, "still_pending": result.pending,
+                   "bundles": [str(b) for b in result.bundles], "notes": result.notes})
+        return
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    print_upgrades(result)
+    if not result.upgraded and not result.pending:
+        click.echo("no pending anchors")
+
+
+def _upgrade_files(targets: tuple[str, ...], as_json: bool) -> None:
+    tracer = get_tracer()
+    out = []
+    for target in targets:
+        path, pending = tracer.upgrade_bundle(target)
+        out.append({"bundle": str(path), "still_pending": [a.chain for a in pending]})
+        if not as_json:
+            click.echo(f"{path}: " + (f"still pending on {', '.join(a.chain for a in pending)}" if pending else "no pending anchors"))
+    if as_json:
+        emit_json({"bundles": out})
+
+
+def print_upgrades(result: Any) -> None:
+    for a in result.upgraded:
+        click.echo(f"upgraded batch {a['batch']} on {a['chain']}: block {a['block']} tx {a['tx']}")
+    if result.pending:
+        click.echo(f"still pending: {len(result.pending)} anchor(s) ({', '.join(sorted({a['chain'] for a in result.pending}))})")
+    if result.bundles:
+        click.echo(f"rewrote {len(result.bundles)} bundle(s)")
 
 
 def print_flush(result: Any) -> None:
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
+    if result.upgrade is not None:
+        print_upgrades(result.upgrade)
     if not result.batches:
         click.echo("nothing to anchor")
         return
     for batch in result.batches:
         click.echo(f"anchored {batch['records']} record(s), root {batch['root']}")
         for a in batch["anchors"]:
-            click.echo(f"  {a['chain']} (chain id {a['chain_id']}): block {a['block']} tx {a.get('url') or a['tx']}")
+            where = "pending (run `bctrace upgrade` later)" if a.get("status") == "pending" else f"block {a['block']} tx {a.get('url') or a['tx']}"
+            click.echo(f"  {a['chain']} (chain id {a['chain_id']}): {where}")
 
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help=JSON_OUTPUT)
 def status(as_json: bool) -> None:
-    """Records waiting to be anchored, and batches waiting for a chain."""
+    """Records waiting to be anchored, batches waiting for a chain, and anchors waiting for
+    their chain's confirmation."""
     tracer = get_tracer()
     pending = tracer.outbox.pending_count()
     open_batches = tracer.outbox.open_batches()
     waiting: list[dict[str, Any]] = [{"batch": b.id, "root": to_0x(b.root), "chains": b.chains,
                 "anchored_on": sorted(tracer.outbox.anchors(b.id))} for b in open_batches]
+    unconfirmed = [{"batch": a.batch.id, "root": to_0x(a.batch.root), "chain": a.chain} for a in tracer.pending_anchors()]
     if as_json:
-        emit_json({"config": tracer.config.describe_source(), "pending": pending, "open_batches": waiting})
+        emit_json({"config": tracer.config.describe_source(), "pending": pending, "open_batches": waiting, "pending_anchors": unconfirmed})
         return
     click.echo(f"config: {tracer.config.describe_source()}")
     click.echo(f"pending records: {pending}")
+    if unconfirmed:
+        click.echo(f"pending anchors: {len(unconfirmed)} on {', '.join(sorted({str(a['chain']) for a in unconfirmed}))} (bctrace upgrade)")
     for w in waiting:
         click.echo(f"batch {w['batch']} root {w['root']}: anchored on {', '.join(w['anchored_on']) or 'none'} of {', '.join(w['chains'])}")

@@ -21,7 +21,8 @@ from .output import safe, table_lines, when
               help="Check the anchor on this endpoint, no config needed; repeat to ask several providers.")
 @click.option("--trust-block", "trust", multiple=True, metavar="CHAIN_ID=0xHASH",
               help="Check the anchor on this chain from its chain proof and this trusted block hash (or local "
-                   "ledger head hash) alone, with no network; repeatable.")
+                   "ledger head hash) alone, with no network; repeatable. Bitcoin (OpenTimestamps): "
+                   "CHAIN=HEIGHT:0xMERKLEROOT.")
 @click.option("--ledger", "ledgers", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Check local-ledger anchors against this copy of a ledger (ledger.jsonl or its folder).")
 @click.option("--text", help="Check that this text (`-`: read it from stdin) is the text the bundles record.")
@@ -47,7 +48,7 @@ def verify(ctx: click.Context, targets: tuple[str, ...], policy: str, chains: tu
     endpoints = [_parse_rpc(spec) for spec in rpc]
     trusted: dict[int, set[bytes]] = {}
     for spec in trust:
-        chain_id, block_hash = parse_trusted_block(spec)
+        chain_id, block_hash = parse_trusted_block(spec, tracer.backend_class)
         trusted.setdefault(chain_id, set()).add(block_hash)
     results: list[dict[str, Any]] = []
     codes: list[int] = []
@@ -200,7 +201,8 @@ def show_bundle(path: Path) -> tuple[list[str], int]:
     lines.append("anchors  CLAIMS, not checked here: `bctrace verify` checks each on its chain "
                  "(or with no network: --trust-block CHAIN_ID=0xBLOCKHASH)")
     lines += table_lines(["chain", "chain id", "backend", "block", "time (UTC)", "tx", "chain proof"],
-                         [[a.chain, a.chain_id, a.backend, a.block, when(a.timestamp), a.tx, _proof_state(a, root)]
+                         [[a.chain, a.chain_id, a.backend, "pending" if a.status == "pending" else a.block, when(a.timestamp), a.tx,
+                           "the proof so far (pending)" if a.status == "pending" else _proof_state(a, root)]
                           for a in bundle.anchors])
     return lines, code
 

@@ -19,6 +19,12 @@ Solana:
 - ``solana_chain``: a funded signer whose key is in an environment variable; ``table()`` is a
   ready ``[chains.NAME]`` table.
 
+Bitcoin through OpenTimestamps:
+
+- ``ots_network``: a local Bitcoin header source (Esplora-style API) and two OpenTimestamps
+  calendars on 127.0.0.1 (``tests/ots_calendar.py``); ``mine()`` makes both calendars commit what
+  they hold into a new block; ``table()`` is a ready ``[chains.NAME]`` table.
+
 Rollups and permissioned networks (on anvil, with the chain id of the real network):
 
 - ``op_chain_factory(chain_id=10, ecotone=True)``: an OP-stack-like chain, the GasPriceOracle
@@ -283,6 +289,42 @@ def solana_chain(solana_node: Any, monkeypatch: pytest.MonkeyPatch) -> SolanaCha
     env = f"BCTRACE_TEST_SOLANA_KEY_{uuid.uuid4().hex[:8].upper()}"
     monkeypatch.setenv(env, str(keypair))
     return SolanaChain(solana_node, keypair, env)
+
+
+@dataclass
+class OtsNetwork:
+    bitcoin: Any
+    calendars: list[Any]
+
+    def mine(self) -> list[int]:
+        return [h for h in (c.mine() for c in self.calendars) if h is not None]
+
+    def table(self, **overrides: Any) -> dict[str, Any]:
+        return {"backend": "opentimestamps", "calendars": [c.url for c in self.calendars], "min_calendars": 2,
+                "upgrade_from": [], "esplora": self.bitcoin.url, "timeout": 5.0, **overrides}
+
+    def backend(self, state_dir: Path, name: str = "bitcoin", **overrides: Any) -> Any:
+        from bctrace_backends.opentimestamps.backend import OpenTimestampsBackend
+        from bctrace_backends.opentimestamps.config import OpenTimestampsConfig
+
+        return OpenTimestampsBackend(name, OpenTimestampsConfig(**self.table(**overrides)), state_dir=state_dir)
+
+    def stop(self) -> None:
+        for server in [*self.calendars, self.bitcoin]:
+            server.stop()
+
+
+@pytest.fixture
+def ots_network() -> Iterator[OtsNetwork]:
+    from ots_calendar import LocalBitcoin, LocalCalendar
+
+    bitcoin = LocalBitcoin().start()
+    bitcoin.add_block([])
+    network = OtsNetwork(bitcoin, [LocalCalendar(bitcoin=bitcoin).start() for _ in range(2)])
+    try:
+        yield network
+    finally:
+        network.stop()
 
 
 def _toml_value(value: Any) -> str:

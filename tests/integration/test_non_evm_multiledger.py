@@ -1,6 +1,7 @@
-"""One record anchored on the local ledger, an anvil chain and Solana (LiteSVM behind JSON-RPC):
-verify under policy all, then with a ledger stopped under k-of-n. (Issue 15's fourth ledger,
-Bitcoin through OpenTimestamps, is not built yet: see README, "What is not real yet".)"""
+"""One record anchored on the local ledger, an anvil chain, Solana (LiteSVM behind JSON-RPC) and
+Bitcoin through OpenTimestamps (two local calendars and a local header source): verify under
+policy all once the Bitcoin anchor is upgraded, then with a ledger stopped under k-of-n; and
+before the upgrade, the pending Bitcoin anchor counts toward no policy."""
 
 from __future__ import annotations
 
@@ -15,29 +16,39 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def three_ledgers(evm_chain, solana_chain, write_config, project):
-    tables = {"local": {"backend": "local"}, "eth": evm_chain.table(), "sol": solana_chain.table()}
-    return evm_chain, solana_chain, write_config(tables, path=project / "bctrace.toml")
+def four_ledgers(evm_chain, solana_chain, ots_network, write_config, project):
+    tables = {"local": {"backend": "local"}, "eth": evm_chain.table(), "sol": solana_chain.table(), "btc": ots_network.table()}
+    return evm_chain, solana_chain, ots_network, write_config(tables, path=project / "bctrace.toml")
 
 
-@pytest.mark.parametrize("stopped", ["sol", "eth"])
-def test_one_bundle_on_local_anvil_and_solana(three_ledgers, project, cli, stopped):
-    evm_chain, solana_chain, config = three_ledgers
-    (project / "a.txt").write_text("one record, three kinds of ledger\n")
+def _statuses(result):
+    return {c["chain"]: c["status"] for c in json.loads(result.output)["results"][0]["chains"]}
+
+
+@pytest.mark.parametrize("stopped", ["sol", "eth", "btc"])
+def test_one_bundle_on_local_anvil_solana_and_bitcoin(four_ledgers, project, cli, stopped):
+    evm_chain, solana_chain, ots_network, config = four_ledgers
+    (project / "a.txt").write_text("one record, four kinds of ledger\n")
     assert cli("--config", config, "stamp", "a.txt").exit_code == 0
     bundle = json.loads(next(project.glob("a.txt*.bctrace.json")).read_text())
-    assert sorted(a["backend"] for a in bundle["anchors"]) == ["evm", "local", "solana"]
+    assert sorted(a["backend"] for a in bundle["anchors"]) == ["evm", "local", "opentimestamps", "solana"]
 
+    pending = cli("--config", config, "verify", "a.txt", "--policy", "all", "--json")
+    assert pending.exit_code == 1 and _statuses(pending)["btc"] == "pending"
+    assert cli("--config", config, "verify", "a.txt", "--policy", "3").exit_code == 0
+    assert cli("--config", config, "verify", "a.txt", "--policy", "4").exit_code == 1  # pending never counts
+
+    ots_network.mine()
+    assert cli("--config", config, "upgrade").exit_code == 0
     verified = cli("--config", config, "verify", "a.txt", "--policy", "all", "--json")
     assert verified.exit_code == 0, verified.output + verified.stderr
-    statuses = {c["chain"]: c["status"] for c in json.loads(verified.output)["results"][0]["chains"]}
-    assert statuses == {"local": "verified", "eth": "verified", "sol": "verified"}
+    assert _statuses(verified) == {"local": "verified", "eth": "verified", "sol": "verified", "btc": "verified"}
 
-    (solana_chain.node if stopped == "sol" else evm_chain.node).stop()
+    {"sol": solana_chain.node, "eth": evm_chain.node, "btc": ots_network}[stopped].stop()
     with Tracer.from_config(config) as tracer:
         with pytest.raises(PolicyNotMet, match=f"{stopped}: unreachable"):
             tracer.verify(project / "a.txt", policy="all")
-        report = tracer.verify(project / "a.txt", policy=2)
-        assert report.ok and report.verified_count == 2
-    assert cli("--config", config, "verify", "a.txt", "--policy", "2").exit_code == 0
-    assert cli("--config", config, "verify", "a.txt", "--policy", "3").exit_code == 3
+        report = tracer.verify(project / "a.txt", policy=3)
+        assert report.ok and report.verified_count == 3
+    assert cli("--config", config, "verify", "a.txt", "--policy", "3").exit_code == 0
+    assert cli("--config", config, "verify", "a.txt", "--policy", "4").exit_code == 3

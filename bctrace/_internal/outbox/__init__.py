@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .base import Batch, BuildStep, Outbox, StoredRecord
+from .base import Batch, BuildStep, Outbox, PendingAnchor, StoredRecord
 from .sqlite import OUTBOX_FILE, SQLiteOutbox
 
-__all__ = ["OUTBOX_FILE", "Batch", "BuildStep", "Outbox", "SQLiteOutbox", "StoredRecord", "is_database_url", "open_outbox"]
+__all__ = ["OUTBOX_FILE", "Batch", "BuildStep", "Outbox", "PendingAnchor", "SQLiteOutbox", "StoredRecord", "is_database_url", "open_outbox"]
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 

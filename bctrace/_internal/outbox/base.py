@@ -13,6 +13,9 @@ The life of a record, and what survives a crash (a kill -9, not a power loss) at
    from then on the batch is re-used, never rebuilt, until it is done.
 3. ``add_anchor`` stores each chain's receipt as soon as the chain returns it.
 4. ``finish_batch`` marks the batch done after all its chains are stored and bundles written.
+5. A receipt stored with ``status: "pending"`` (its chain confirms later: OpenTimestamps) stays in
+   the outbox after its batch is done; ``pending_anchors`` lists such receipts and
+   ``replace_anchor`` stores the confirmed receipt in its place (``bctrace upgrade``).
 
 A crash between any two steps leaves an open batch that the next ``next_batch`` (of this process
 after a restart, or of another process) resumes with the same root; backends treat an
@@ -38,6 +41,15 @@ class Batch:
     id: int
     root: bytes
     chains: list[str]
+
+
+@dataclass(frozen=True)
+class PendingAnchor:
+    """A stored receipt whose chain has not confirmed it yet (``status: "pending"``)."""
+
+    batch: Batch
+    chain: str
+    receipt: AnchorReceipt
 
 
 @dataclass(frozen=True)
@@ -139,6 +151,16 @@ class Outbox(ABC):
     def add_anchor(self, batch_id: int, chain: str, receipt: AnchorReceipt) -> None:
         """Store a chain's receipt for a batch, durably, before anything else happens. A second
         receipt for the same batch and chain is ignored (the first one stays)."""
+
+    @abstractmethod
+    def pending_anchors(self) -> list[PendingAnchor]:
+        """Every stored receipt with ``status: "pending"`` (its chain confirms later), of done
+        and open batches, oldest batch first: what ``bctrace upgrade`` asks the chains about."""
+
+    @abstractmethod
+    def replace_anchor(self, batch_id: int, chain: str, receipt: AnchorReceipt) -> None:
+        """Store the confirmed receipt of a pending anchor in its place, in one transaction:
+        after a crash the outbox holds the pending receipt or the confirmed one, never neither."""
 
     @abstractmethod
     def batch_records(self, batch_id: int, *, with_bundle_path_only: bool = False) -> Iterator[StoredRecord]:

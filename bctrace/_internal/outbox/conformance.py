@@ -194,6 +194,25 @@ class OutboxTests:
         outbox.finish_batch(second.id)
         assert outbox.next_batch(["alpha"]) is None
 
+    def test_pending_receipts_outlive_their_batch_until_replaced(self, outbox_factory: OutboxFactory, outbox: Outbox) -> None:
+        outbox.append("t", step(1))
+        batch = outbox.next_batch(["alpha", "slow"])
+        assert batch is not None and outbox.pending_anchors() == []
+        pending = receipt("slow", block=0).model_copy(update={"status": "pending", "tx": ""})
+        outbox.add_anchor(batch.id, "alpha", receipt("alpha"))
+        outbox.add_anchor(batch.id, "slow", pending)
+        outbox.finish_batch(batch.id)
+        other = outbox_factory()  # what is durable, another connection sees
+        try:
+            [found] = other.pending_anchors()
+            assert (found.batch, found.chain, found.receipt) == (batch, "slow", pending)
+            confirmed = receipt("slow", block=840_001)
+            other.replace_anchor(batch.id, "slow", confirmed)
+        finally:
+            other.close()
+        assert outbox.pending_anchors() == []
+        assert outbox.anchors(batch.id) == {"alpha": receipt("alpha"), "slow": confirmed}
+
     def test_batch_records_can_be_limited_to_those_with_a_bundle_path(self, outbox: Outbox) -> None:
         outbox.append("t", step(1))
         _, with_path = outbox.append("t", step(2, bundle_path="b.bctrace.json"))

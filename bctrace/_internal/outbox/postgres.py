@@ -32,7 +32,7 @@ from ...errors import OutboxError, UsageError
 from ..bundle import AnchorReceipt
 from ..hexutil import to_0x
 from ..merkle import MerkleTree
-from .base import SEARCH_LIMIT, Batch, BuildStep, ListedRecord, Outbox, StoredRecord, like_prefix
+from .base import SEARCH_LIMIT, Batch, BuildStep, ListedRecord, Outbox, PendingAnchor, StoredRecord, like_prefix
 
 LOCK_CLASS_TRACE = 0x6274_0001
 """Advisory lock namespace (first key) of a trace's hash chain: one writer per trace at a time."""
@@ -249,6 +249,16 @@ class PostgresOutbox(Outbox):
         with self._write() as db:
             db.execute("INSERT INTO bctrace_anchors(batch, chain, receipt) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
                        (batch_id, chain, receipt.model_dump_json(exclude_none=True)))
+
+    def pending_anchors(self) -> list[PendingAnchor]:
+        rows = self._read("SELECT b.id, b.root, b.chains, a.chain, a.receipt FROM bctrace_anchors a JOIN bctrace_batches b ON a.batch = b.id "
+                          "WHERE a.receipt::jsonb ->> 'status' = 'pending' ORDER BY b.id, a.chain")
+        return [PendingAnchor(_batch(r[:3]), r[3], AnchorReceipt.model_validate_json(r[4])) for r in rows]
+
+    def replace_anchor(self, batch_id: int, chain: str, receipt: AnchorReceipt) -> None:
+        with self._write() as db:
+            db.execute("UPDATE bctrace_anchors SET receipt = %s WHERE batch = %s AND chain = %s",
+                       (receipt.model_dump_json(exclude_none=True), batch_id, chain))
 
     def batch_records(self, batch_id: int, *, with_bundle_path_only: bool = False) -> Iterator[StoredRecord]:
         sql = "SELECT digest, record, bundle_path FROM bctrace_records WHERE batch = %s"

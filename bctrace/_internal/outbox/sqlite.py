@@ -23,7 +23,7 @@ from ..bundle import AnchorReceipt
 from ..hexutil import to_0x
 from ..locks import locked
 from ..merkle import MerkleTree
-from .base import SEARCH_LIMIT, Batch, BuildStep, ListedRecord, Outbox, StoredRecord, like_prefix
+from .base import SEARCH_LIMIT, Batch, BuildStep, ListedRecord, Outbox, PendingAnchor, StoredRecord, like_prefix
 
 OUTBOX_FILE = "outbox.sqlite"
 
@@ -214,6 +214,18 @@ class SQLiteOutbox(Outbox):
                 "INSERT OR IGNORE INTO anchors(batch, chain, receipt) VALUES (?, ?, ?)",
                 (batch_id, chain, receipt.model_dump_json(exclude_none=True)),
             )
+
+    def pending_anchors(self) -> list[PendingAnchor]:
+        rows = self._db.execute(
+            "SELECT b.id, b.root, b.chains, a.chain, a.receipt FROM anchors a JOIN batches b ON a.batch = b.id "
+            "WHERE json_extract(a.receipt, '$.status') = 'pending' ORDER BY b.id, a.chain"
+        ).fetchall()
+        return [PendingAnchor(Batch(r[0], r[1], json.loads(r[2])), r[3], AnchorReceipt.model_validate_json(r[4])) for r in rows]
+
+    def replace_anchor(self, batch_id: int, chain: str, receipt: AnchorReceipt) -> None:
+        with self._write() as db:
+            db.execute("UPDATE anchors SET receipt = ? WHERE batch = ? AND chain = ?",
+                       (receipt.model_dump_json(exclude_none=True), batch_id, chain))
 
     def batch_records(self, batch_id: int, *, with_bundle_path_only: bool = False) -> Iterator[StoredRecord]:
         sql = "SELECT digest, record, bundle_path FROM records WHERE batch = ?"
