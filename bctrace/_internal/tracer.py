@@ -9,8 +9,8 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -90,6 +90,9 @@ class Tracer:
         self._registry = backend_registry(self.pm)
         self._backends: dict[str, ChainBackend] = {}
         self._outbox: Outbox | None = None
+        self._service: Any = None
+        """Client mode's ``ServiceClient`` (config ``[service]``), made on first use."""
+        self._in_batch = False
         self._signing_account: Signer | None = None
         self._adhoc_backends: dict[Any, ChainBackend] = {}
         """Backends of ``--rpc`` endpoints and ``--ledger`` copies, kept across verify calls."""
@@ -110,6 +113,25 @@ class Tracer:
         if self._outbox is None:
             self._outbox = open_outbox(self.config.state_dir, self.config.outbox)
         return self._outbox
+
+    @property
+    def service(self) -> Any:
+        """Client mode's connection to the anchoring service (``[service]`` in the config)."""
+        if self._service is None:
+            from ..service.client import ServiceClient
+
+            bundles = self.config.bundle_dir or self.config.state_dir / "bundles"
+            self._service = ServiceClient(self.config.service, self.outbox, self.config.state_dir, bundles)
+        return self._service
+
+    def _deliver(self) -> None:
+        """Client mode: send what was recorded now; an unreachable service only delays it."""
+        from ..errors import ServiceUnreachable
+
+        try:
+            self.service.deliver()
+        except ServiceUnreachable as err:
+            logger.warning("records kept in the local outbox, sent when the service answers: %s", err.one_line())
 
     def backend(self, chain: str) -> ChainBackend:
         """The backend of a configured chain (built on first use)."""
@@ -137,6 +159,9 @@ class Tracer:
         self._backends.clear()
         self._adhoc_backends.clear()
         self._verify_cache.clear()
+        if self._service is not None:
+            self._service.close()
+            self._service = None
         if self._outbox is not None:
             self._outbox.close()
             self._outbox = None
@@ -161,9 +186,23 @@ class Tracer:
         """Record many steps as one outbox transaction (much faster for bulk input).
 
         Inside the block each ``record()`` returns at once; all become durable together when the
-        block ends, also when it ends with an exception.
+        block ends, also when it ends with an exception (in client mode they are then sent).
         """
-        return self.outbox.group()
+        return self._batch()
+
+    @contextmanager
+    def _batch(self) -> Iterator[None]:
+        if self._in_batch:
+            yield
+            return
+        self._in_batch = True
+        try:
+            with self.outbox.group():
+                yield
+        finally:
+            self._in_batch = False
+            if self.config.service is not None:
+                self._deliver()
 
     def trace(self, trace_id: str | None = None) -> Trace:
         """A trace to append steps to; a new random id when none is given."""
@@ -229,6 +268,8 @@ class Tracer:
             return canonical, digest, str(target) if target else None
 
         _, digest = self.outbox.append(trace_id, build, new_trace=trace is None)
+        if self.config.service is not None and not self._in_batch:
+            self._deliver()
         return Recorded(made["record"], digest, made["target"])
 
     def stamp(
@@ -354,6 +395,8 @@ class Tracer:
         :param drop_chains: stop waiting for these chains in open batches (a chain that is gone
             for good); the batches finish with the anchors they have.
         """
+        if self.config.service is not None:
+            return self.fetch_proofs()
         targets = list(chains) if chains is not None else list(self.config.default_chains)
         for name in targets:
             self.backend(name)  # fail on an unknown chain before touching the outbox
@@ -404,6 +447,21 @@ class Tracer:
                     entry["url"] = url
                 anchors.append(entry)
             result.batches.append({"root": to_0x(batch.root), "records": len(tree), "anchors": anchors})
+        return result
+
+    def fetch_proofs(self) -> FlushResult:
+        """Client mode: send what is not delivered yet, then write the bundle of every record the
+        service has anchored (the others wait; see :mod:`bctrace.service.client`)."""
+        if self.config.service is None:
+            raise ConfigError("fetch-proofs needs a [service] table in the config (url, token)")
+        fetched = self.service.fetch_proofs()
+        result = FlushResult(bundles=fetched.bundles)
+        if fetched.bundles:
+            result.batches.append({"root": None, "records": len(fetched.bundles), "anchors": [], "service": self.service.where})
+        if fetched.pending:
+            result.notes.append(f"{fetched.pending} record(s) wait for the service's next anchor (run fetch-proofs again later)")
+        if fetched.unreachable:
+            result.notes.append(f"{fetched.unreachable}; records stay in the local outbox and are sent when it answers")
         return result
 
     def bundle(self, digest: bytes | str) -> ProofBundle:

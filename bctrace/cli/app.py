@@ -16,12 +16,12 @@ import click
 
 from .._internal.registry import CORE, CommandRegistry, load_reference
 from ..errors import BctraceError, one_line
-from .anchoring import flush, record, stamp, status
+from .anchoring import fetch_proofs, flush, record, stamp, status
 from .checking import bundle_cmd, show, verify
 from .context import deprecated
 from .project import chains, init
 
-CORE_COMMANDS: tuple[click.Command, ...] = (stamp, record, flush, status, verify, show, bundle_cmd, chains, init)
+CORE_COMMANDS: tuple[click.Command, ...] = (stamp, record, flush, fetch_proofs, status, verify, show, bundle_cmd, chains, init)
 
 
 def _commands(ctx: click.Context) -> CommandRegistry:

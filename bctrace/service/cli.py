@@ -79,6 +79,7 @@ def run(app: Any, host: str, port: int) -> None:
         sock.bind((host, port))
     except OSError as err:
         raise UsageError(f"cannot listen on {host}:{port}: {err.strerror}") from None
+    sock.listen(2048)  # before "listening on": a client that reads it may connect at once (queued until startup ends)
     bound = sock.getsockname()[1]
     json_logs()
     server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, timeout_graceful_shutdown=30))
