@@ -22,6 +22,7 @@ from ._internal.backend import BackendConfig, ChainBackend
 from ._internal.bundle import AnchorReceipt, ProofBundle
 from ._internal.cid import CidParams
 from ._internal.config import Config, path_from_config
+from ._internal.export_registry import ExportedFile, ExporterRegistry, ExportRequest
 from ._internal.extras import require_extra
 from ._internal.hexutil import Hex32, from_0x, to_0x
 from ._internal.hookspecs import hookimpl
@@ -51,6 +52,9 @@ __all__ = [
     "CommandRegistry",
     "Config",
     "ContentStore",
+    "ExportRequest",
+    "ExportedFile",
+    "ExporterRegistry",
     "Hex32",
     "ProofBundle",
     "Record",

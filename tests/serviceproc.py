@@ -19,7 +19,8 @@ from typing import Any
 
 import httpx
 
-SERVICE = [sys.executable, "-m", "bctrace.service"]
+SERVICE = [str(Path(sys.executable).with_name("bctrace")), "serve"]
+"""``bctrace serve`` of the interpreter running the tests."""
 
 
 class ServiceProcess:
@@ -33,17 +34,25 @@ class ServiceProcess:
         self.url = ""
 
     def start(self, timeout: float = 60) -> ServiceProcess:
-        self.proc = subprocess.Popen([*SERVICE, "serve", "--port", "0", "--db", self.db, *self.args], cwd=self.project, env=self.env,
-                                     stdout=subprocess.PIPE, stderr=self.log.open("a"), text=True)
+        self.proc = subprocess.Popen([*SERVICE, "--port", "0", "--db", self.db, *self.args], cwd=self.project, env=self.env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         lines: queue.Queue[str] = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(line) for line in self.proc.stdout], daemon=True).start()  # type: ignore[union-attr]
+
+        def tee() -> None:  # stderr to the log file; the "bctrace serve: URL" line to the queue
+            with self.log.open("a") as log:
+                for line in self.proc.stderr:  # type: ignore[union-attr]
+                    log.write(line)
+                    log.flush()
+                    if line.startswith("bctrace serve: http"):
+                        lines.put(line)
+
+        threading.Thread(target=tee, daemon=True).start()
         try:
             first = lines.get(timeout=timeout)
         except queue.Empty:
             self.kill()
             raise RuntimeError(f"the service did not start: {self.log.read_text()[-2000:]}") from None
-        assert first.startswith("listening on "), first + self.log.read_text()[-2000:]
-        self.url = first.split()[-1]
+        self.url = first.split()[2].rstrip("/")
         return self
 
     def stop(self, timeout: float = 60) -> int:

@@ -59,6 +59,32 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
         service.close()
 
 
+class ServiceRun:
+    """The service inside ``bctrace serve``'s app (whose lifespan is off): its routes go into
+    the app, ``attach`` adds its state and CORS, ``start``/``stop`` run the anchoring thread
+    around the server."""
+
+    def __init__(self, config: Config, options: ServiceOptions) -> None:
+        self.options = options
+        self.service = make_service(config, options)
+        self.routes = v1_routes()
+
+    def attach(self, app: Starlette) -> None:
+        install(app, self.service, self.options.shutdown_grace)
+        if self.options.cors_origins:
+            app.add_middleware(CORSMiddleware, allow_origins=list(self.options.cors_origins), allow_methods=["GET", "POST"],
+                               allow_headers=["Authorization", "Content-Type"])
+
+    def start(self) -> None:
+        self.service.scheduler.start()
+        logger.info("service up: anchoring every %s s / at %s records", self.service.scheduler.every, self.service.scheduler.at)
+
+    def stop(self) -> None:
+        finished = self.service.scheduler.stop(self.options.shutdown_grace)
+        logger.info("service stopping: %s", "batch in flight finished" if finished else "batch in flight released with the connection")
+        self.service.close()
+
+
 def build_app(config: Config, options: ServiceOptions) -> Starlette:
     """A standalone app with the ``/v1`` routes (``bctrace serve`` mounts the same routes)."""
     middleware = []

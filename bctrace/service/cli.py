@@ -1,5 +1,5 @@
-"""Command-line pieces of the service, shared by ``bctrace serve`` and ``python -m
-bctrace.service``: the service options, ``token create|delete|list``, and running the app."""
+"""Command-line pieces of the anchoring service in ``bctrace serve``: its options, structured
+logs, and ``bctrace serve token create|delete|list``."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import dataclasses
 import json
 import logging
 import re
-import socket
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -66,26 +65,6 @@ def build_options(anchor_every: str | None, anchor_at: int | None, max_body: int
         limits.rate = rate_limit
     return ServiceOptions(anchor_every=parse_duration(anchor_every) if anchor_every else None, anchor_at=anchor_at,
                           limits=limits, cors_origins=cors_origin)
-
-
-def run(app: Any, host: str, port: int) -> None:
-    """Serve ``app`` with uvicorn; port 0 picks a free port. Prints ``listening on URL`` (and
-    logs one JSON line per event on stderr) so scripts and tests can find it."""
-    import uvicorn
-
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as err:
-        raise UsageError(f"cannot listen on {host}:{port}: {err.strerror}") from None
-    sock.listen(2048)  # before "listening on": a client that reads it may connect at once (queued until startup ends)
-    bound = sock.getsockname()[1]
-    json_logs()
-    server = uvicorn.Server(uvicorn.Config(app, log_config=None, access_log=False, timeout_graceful_shutdown=30))
-    click.echo(f"listening on http://{host}:{bound}", err=False)
-    sys.stdout.flush()
-    server.run(sockets=[sock])
 
 
 class _JsonLines(logging.Formatter):
