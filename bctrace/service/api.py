@@ -122,16 +122,16 @@ class Service:
         return out
 
     def add_digests(self, digests: list[bytes]) -> list[dict[str, Any]]:
+        """Store bare digests; sending one again is harmless (its status says "known")."""
         outbox = self.tracer().outbox
-        out = []
-        with outbox.group():
-            for digest in digests:
-                try:
+        known = outbox.known(digests)
+        try:
+            with outbox.group():
+                for digest in dict.fromkeys(d for d in digests if d not in known):
                     outbox.append("digest:" + to_0x(digest), _bare(digest), new_trace=True)
-                    out.append({"digest": to_0x(digest), "status": "pending"})
-                except UsageError:  # already there: sending a digest twice is harmless
-                    out.append({"digest": to_0x(digest), "status": "known"})
-        return out
+        except UsageError:
+            pass  # another request stored one of them meanwhile: it is stored either way
+        return [{"digest": to_0x(d), "status": "known" if d in known else "pending"} for d in digests]
 
     def bundle(self, digest: bytes) -> tuple[int, dict[str, Any]]:
         tracer = self.tracer()

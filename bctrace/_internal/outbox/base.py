@@ -140,5 +140,9 @@ class Outbox(ABC):
         Raises :class:`~bctrace.errors.UsageError` naming the outbox for an unknown digest."""
 
     @abstractmethod
+    def known(self, digests: list[bytes]) -> set[bytes]:
+        """Which of ``digests`` are in the outbox (one query, for bulk idempotent inserts)."""
+
+    @abstractmethod
     def trace_digests(self, trace: str) -> list[bytes]:
         """A trace's record digests in ``seq`` order."""

@@ -106,6 +106,28 @@ class OutboxTests:
         finally:
             other.close()
 
+    def test_known_says_which_digests_are_stored(self, outbox: Outbox) -> None:
+        stored = [outbox.append("t", step(i))[1] for i in range(3)]
+        other = os.urandom(32)
+        assert outbox.known([*stored, other]) == set(stored)
+        assert outbox.known([]) == set()
+
+    def test_a_group_refuses_a_digest_already_stored_and_keeps_the_others(self, outbox: Outbox) -> None:
+        build = step("same")
+        outbox.append("t", build, new_trace=True)
+        refused = []  # at once (SQLite), or when the group ends (PostgreSQL inserts the group at once)
+        try:
+            with outbox.group():
+                try:
+                    outbox.append("t", build, new_trace=True)
+                except UsageError as err:
+                    refused.append(err)
+                outbox.append("u", step("new"), new_trace=True)
+        except UsageError as err:
+            refused.append(err)
+        assert len(refused) == 1 and "already in the outbox" in str(refused[0])
+        assert outbox.pending_count() == 2
+
     def test_find_of_an_unknown_digest_names_the_outbox(self, outbox: Outbox) -> None:
         with pytest.raises(UsageError, match="is not in the outbox"):
             outbox.find(os.urandom(32))
