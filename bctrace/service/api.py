@@ -234,7 +234,7 @@ async def read_json(request: Request, limit: int) -> Any:
 
 def validated(model: type[BaseModel], data: Any) -> Any:
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, strict=True)  # no coercion: 0 is not false, "5" is not 5
     except ValidationError as err:
         raise ApiError(422, f"request body: {field_error(err)}") from None
 
