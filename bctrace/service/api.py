@@ -69,7 +69,7 @@ class RateLimiter:
         """0 when allowed, else the seconds to wait."""
         if self.rate <= 0:
             return 0.0
-        burst = 2 * self.rate
+        burst = max(1.0, 2 * self.rate)
         now = time.monotonic()
         with self._lock:
             level, last = self._buckets.get(key, (burst, now))
