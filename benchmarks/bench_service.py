@@ -91,7 +91,7 @@ def main() -> int:
 
             # 1. accepted by one service process (anchoring out of the way: every hour)
             db = server.database()
-            token = make_token(project, db, "bench", "record", "read")
+            token = make_token(project, db, "producer", "record", "read")
             one = ServiceProcess(project, db, "--anchor-every", "1h", "--rate-limit", "0").start()
             started.append(one)
             elapsed, _, latencies = run_producers([one.url], token, args.producers, args.records, args.batch, project)
@@ -103,10 +103,11 @@ def main() -> int:
             results["single_post_p50_ms"] = round(statistics.median(singles) * 1000, 2)
             results["single_post_p99_ms"] = round(percentile(singles, 0.99) * 1000, 2)
             one.stop()
+            print(json.dumps(results), flush=True)  # phase 1, in case phase 2 fails
 
             # 2. end to end through two service processes on one database
             db = server.database()
-            token = make_token(project, db, "bench", "record", "read")
+            token = make_token(project, db, "producer", "record", "read")
             pair = [ServiceProcess(project, db, "--anchor-every", f"{args.every}s", "--rate-limit", "0").start() for _ in range(2)]
             started += pair
             (project / "e2e").mkdir()

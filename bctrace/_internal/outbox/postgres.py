@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import OrderedDict
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,7 +107,6 @@ class PostgresOutbox(Outbox):
             self._conn.close()
             raise OutboxError(f"outbox {self.location} cannot be migrated: {_one_line(err)}") from err
         self._claimed: set[int] = set()
-        self._tree_cache: tuple[int, MerkleTree] | None = None
         self._in_group = False
         self._group_heads: dict[str, tuple[int, bytes]] = {}
         """Inside ``group``: the last step of each trace appended to (its lock is held)."""
@@ -265,7 +265,7 @@ class PostgresOutbox(Outbox):
             # claim the batch between its creation and our first anchor.
             db.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS_BATCH, batch_id))
         self._claimed.add(batch_id)
-        self._tree_cache = (batch_id, tree)
+        _remember_tree((self.location, batch_id), tree)
         return Batch(batch_id, tree.root, chains)
 
     def release(self, batch_id: int) -> None:
@@ -273,10 +273,17 @@ class PostgresOutbox(Outbox):
             self._unlock(batch_id)
 
     def tree(self, batch_id: int) -> MerkleTree:
-        if self._tree_cache and self._tree_cache[0] == batch_id:
-            return self._tree_cache[1]
+        """A batch's records never change once it exists, so its tree is kept in a small cache
+        shared by every connection of the process (the service's threads fetch bundles of the
+        same few batches)."""
+        key = (self.location, batch_id)
+        with _TREES_LOCK:
+            tree = _TREES.get(key)
+            if tree is not None:
+                _TREES.move_to_end(key)
+                return tree
         tree = MerkleTree([bytes(r[0]) for r in self._read("SELECT digest FROM bctrace_records WHERE batch = %s ORDER BY id", (batch_id,))])
-        self._tree_cache = (batch_id, tree)
+        _remember_tree(key, tree)
         return tree
 
     def anchors(self, batch_id: int) -> dict[str, AnchorReceipt]:
@@ -329,6 +336,19 @@ class PostgresOutbox(Outbox):
 
     def trace_digests(self, trace: str) -> list[bytes]:
         return [bytes(r[0]) for r in self._read("SELECT digest FROM bctrace_records WHERE trace = %s ORDER BY seq", (trace,))]
+
+
+_TREES: OrderedDict[tuple[str, int], MerkleTree] = OrderedDict()
+_TREES_LOCK = threading.Lock()
+TREES_KEPT = 16
+
+
+def _remember_tree(key: tuple[str, int], tree: MerkleTree) -> None:
+    with _TREES_LOCK:
+        _TREES[key] = tree
+        _TREES.move_to_end(key)
+        while len(_TREES) > TREES_KEPT:
+            _TREES.popitem(last=False)
 
 
 def _batch(row: tuple[Any, ...]) -> Batch:
