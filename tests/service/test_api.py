@@ -98,6 +98,7 @@ BAD = [
     ("NaN", b'{"kind": "x", "body": {"v": NaN}}', 400, "NaN"),
     ("wrong schema", b'{"kind": "x", "extra": 1}', 422, "extra"),
     ("empty kind", b'{"kind": ""}', 422, "kind"),
+    ("0 for false", b'{"records": [{"kind": "x", "salt": 0}]}', 422, "salt"),  # found by schemathesis
     ("duplicate key", b'{"kind": "a", "kind": "b"}', 400, "kind"),
     ("not UTF-8", b'{"kind": "\xff"}', 400, "UTF-8"),
     ("10 MB", b'{"kind": "x", "body": {"v": "' + b"a" * (10 << 20) + b'"}}', 413, "limit"),
