@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
