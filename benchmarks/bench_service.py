@@ -13,7 +13,10 @@ records in batches (``{"records": [...]}``) to one service, then fetch their bun
    fetched; every bundle verifies on anvil (checked by fetching and verifying all of them);
    each batch root is anchored exactly once (counted on chain).
 
-    .venv/bin/python benchmarks/bench_service.py [--producers 4] [--records 2500] [--batch 500] [--every 5]
+3. with ``--kill``: step 2 on a chain that makes a block every second, one service process
+   killed with SIGKILL while it anchors and restarted: nothing lost, nothing doubled.
+
+    .venv/bin/python benchmarks/bench_service.py [--producers 4] [--records 2500] [--batch 500] [--every 5] [--kill]
 """
 
 from __future__ import annotations
@@ -73,11 +76,13 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=2500)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--every", type=float, default=5.0)
+    parser.add_argument("--kill", action="store_true",
+                        help="skip step 1; in step 2, SIGKILL a service process while it anchors (blocks every second) and restart it")
     args = parser.parse_args()
     total = args.producers * args.records
     server = PostgresServer(find_bin_dir())  # type: ignore[arg-type]
     server.start()
-    node = start_anvil(31337)
+    node = start_anvil(31337, extra_args=["--block-time", "1"] if args.kill else [])
     results: dict[str, object] = {"producers": args.producers, "records": total, "batch": args.batch, "anchor_every_s": args.every}
     started: list[ServiceProcess] = []
     try:
@@ -90,20 +95,21 @@ def main() -> int:
             (project / "bctrace.toml").write_text("\n".join(lines) + "\n")
 
             # 1. accepted by one service process (anchoring out of the way: every hour)
-            db = server.database()
-            token = make_token(project, db, "producer", "record", "read")
-            one = ServiceProcess(project, db, "--anchor-every", "1h", "--rate-limit", "0").start()
-            started.append(one)
-            elapsed, _, latencies = run_producers([one.url], token, args.producers, args.records, args.batch, project)
-            results["accepted_records_per_s"] = round(total / elapsed)
-            results["batch_post_p50_ms"] = round(statistics.median(latencies) * 1000, 1)
-            results["batch_post_p99_ms"] = round(percentile(latencies, 0.99) * 1000, 1)
-            (project / "single").mkdir()
-            _, _, singles = run_producers([one.url], token, 1, 500, 1, project / "single")
-            results["single_post_p50_ms"] = round(statistics.median(singles) * 1000, 2)
-            results["single_post_p99_ms"] = round(percentile(singles, 0.99) * 1000, 2)
-            one.stop()
-            print(json.dumps(results), flush=True)  # phase 1, in case phase 2 fails
+            if not args.kill:
+                db = server.database()
+                token = make_token(project, db, "producer", "record", "read")
+                one = ServiceProcess(project, db, "--anchor-every", "1h", "--rate-limit", "0").start()
+                started.append(one)
+                elapsed, _, latencies = run_producers([one.url], token, args.producers, args.records, args.batch, project)
+                results["accepted_records_per_s"] = round(total / elapsed)
+                results["batch_post_p50_ms"] = round(statistics.median(latencies) * 1000, 1)
+                results["batch_post_p99_ms"] = round(percentile(latencies, 0.99) * 1000, 1)
+                (project / "single").mkdir()
+                _, _, singles = run_producers([one.url], token, 1, 500, 1, project / "single")
+                results["single_post_p50_ms"] = round(statistics.median(singles) * 1000, 2)
+                results["single_post_p99_ms"] = round(percentile(singles, 0.99) * 1000, 2)
+                one.stop()
+                print(json.dumps(results), flush=True)  # step 1, in case step 2 fails
 
             # 2. end to end through two service processes on one database
             db = server.database()
@@ -114,6 +120,13 @@ def main() -> int:
             t0 = time.perf_counter()
             _, outs, _ = run_producers([s.url for s in pair], token, args.producers, args.records, args.batch, project / "e2e")
             posted = time.perf_counter()
+            if args.kill:
+                victim = wait_for(lambda: next((s for s in pair if s.status(token)["worker"]["anchoring_now"]), None), timeout=120,
+                                  what="a service process anchoring")
+                victim.kill()
+                results["killed_mid_anchor"] = True
+                started.append(ServiceProcess(project, db, "--anchor-every", f"{args.every}s", "--rate-limit", "0").start())
+                pair = [s for s in pair if s is not victim]
             wait_for(lambda: all_anchored(db), timeout=600, what="every record anchored")
             anchored = time.perf_counter()
             results["posting_s"] = round(posted - t0, 1)

@@ -25,7 +25,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(pg_url, star
          # strings and the like are checked beyond what the JSON Schema says, with one-line 4xx.
          "--exclude-checks", "positive_data_acceptance",
          "--header", f"Authorization: Bearer {token}", "--max-examples", "10", "--seed", "13", "--workers", "1",
-         "--suppress-health-check", "all", "--request-timeout", "30", "--max-time", "60"],
+         "--suppress-health-check", "all", "--request-timeout", "30", "--max-time", "45"],
         capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
     assert "Tested: 6" in run.stdout, run.stdout[-2000:]
