@@ -193,6 +193,19 @@ class OutboxTests:
         finally:
             other.close()
 
+    def test_one_trace_batches_hold_the_oldest_pending_records_trace_only(self, outbox: Outbox) -> None:
+        a1 = outbox.append("a", step(1))[1]
+        b1 = outbox.append("b", step(2))[1]
+        a2 = outbox.append("a", step(3))[1]
+        first = outbox.next_batch(["alpha"], one_trace=True)
+        assert first is not None and [r.digest for r in outbox.batch_records(first.id)] == [a1, a2]
+        assert outbox.pending_count() == 1
+        outbox.finish_batch(first.id)
+        second = outbox.next_batch(["alpha"], one_trace=True)
+        assert second is not None and [r.digest for r in outbox.batch_records(second.id)] == [b1]
+        outbox.finish_batch(second.id)
+        assert outbox.next_batch(["alpha"], one_trace=True) is None
+
     def test_anchors_are_stored_once_per_chain(self, outbox: Outbox) -> None:
         outbox.append("t", step())
         batch = outbox.next_batch(["alpha", "beta"])

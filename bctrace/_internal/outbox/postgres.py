@@ -230,12 +230,12 @@ class PostgresOutbox(Outbox):
 
     # -- batching ---------------------------------------------------------------------------
 
-    def next_batch(self, chains: list[str]) -> Batch | None:
+    def next_batch(self, chains: list[str], *, one_trace: bool = False) -> Batch | None:
         with self._lock:
             for row in self._read("SELECT id, root, chains FROM bctrace_batches WHERE NOT done ORDER BY id"):
                 if row[0] in self._claimed or self._claim(row[0]):
                     return _batch(row)
-            return self._new_batch(chains)
+            return self._new_batch(chains, one_trace)
 
     def _claim(self, batch_id: int) -> bool:
         """Take the advisory lock of an open batch, if no live session holds it and the batch is
@@ -252,9 +252,16 @@ class PostgresOutbox(Outbox):
         self._read("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS_BATCH, batch_id))
         self._claimed.discard(batch_id)
 
-    def _new_batch(self, chains: list[str]) -> Batch | None:
+    def _new_batch(self, chains: list[str], one_trace: bool) -> Batch | None:
         with self._write() as db:
-            rows = db.execute("SELECT id, digest FROM bctrace_records WHERE batch IS NULL ORDER BY id FOR UPDATE SKIP LOCKED").fetchall()
+            if one_trace:  # the trace of the oldest pending record nobody else is batching
+                first = db.execute("SELECT trace FROM bctrace_records WHERE batch IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED").fetchone()
+                if first is None:
+                    return None
+                rows = db.execute("SELECT id, digest FROM bctrace_records WHERE batch IS NULL AND trace = %s ORDER BY id FOR UPDATE SKIP LOCKED",
+                                  (first[0],)).fetchall()
+            else:
+                rows = db.execute("SELECT id, digest FROM bctrace_records WHERE batch IS NULL ORDER BY id FOR UPDATE SKIP LOCKED").fetchall()
             if not rows:
                 return None
             tree = MerkleTree([bytes(r[1]) for r in rows])

@@ -164,13 +164,22 @@ class SQLiteOutbox(Outbox):
 
     # -- batching ---------------------------------------------------------------------------
 
-    def next_batch(self, chains: list[str]) -> Batch | None:
-        """The oldest unfinished batch, or a new one over every pending record, or None."""
+    def next_batch(self, chains: list[str], *, one_trace: bool = False) -> Batch | None:
+        """The oldest unfinished batch, or a new one over every pending record, or None.
+
+        :param one_trace: the new batch holds only the pending records of the trace of the
+            oldest one (chains that anchor each trace apart; README, "One address per trace").
+        """
         with self._write() as db:
             row = db.execute("SELECT id, root, chains FROM batches WHERE done = 0 ORDER BY id LIMIT 1").fetchone()
             if row is not None:
                 return Batch(row[0], row[1], json.loads(row[2]))
-            rows = db.execute("SELECT id, digest FROM records WHERE batch IS NULL ORDER BY id").fetchall()
+            only = ""  # every pending record
+            params: tuple[str, ...] = ()
+            first = db.execute("SELECT trace FROM records WHERE batch IS NULL ORDER BY id LIMIT 1").fetchone() if one_trace else None
+            if first is not None:
+                only, params = " AND trace = ?", (first[0],)
+            rows = db.execute(f"SELECT id, digest FROM records WHERE batch IS NULL{only} ORDER BY id", params).fetchall()
             if not rows:
                 return None
             tree = MerkleTree([r[1] for r in rows])
@@ -180,7 +189,7 @@ class SQLiteOutbox(Outbox):
             )
             batch_id = cur.lastrowid
             assert batch_id is not None
-            db.execute("UPDATE records SET batch = ? WHERE batch IS NULL AND id <= ?", (batch_id, rows[-1][0]))
+            db.execute(f"UPDATE records SET batch = ? WHERE batch IS NULL AND id <= ?{only}", (batch_id, rows[-1][0], *params))
         self._tree_cache = (batch_id, tree)
         return Batch(batch_id, tree.root, chains)
 
