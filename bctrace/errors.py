@@ -17,7 +17,7 @@ __all__ = [
     "ChainIdMismatch", "ChainProofUnsupported", "ClaimMismatch", "ChainMisconfigured", "ChainUnreachable", "ChainsFailed", "ChainsMisconfigured",
     "ConfigError", "DigestMismatch", "DisclosureMismatch", "JsIpfsError", "LedgerTampered", "LocalNodeError", "LockTimeout",
     "LockUnavailable", "ManifestInvalid", "NotPermitted", "NotReproduced", "OutboxError", "PluginError", "PolicyNotMet", "PolicyUnreachable", "ProofInvalid",
-    "Reverted", "SignatureInvalid", "StoreContentMismatch", "StoreError", "SubjectMismatch", "TraceBroken",
+    "Reverted", "ServiceUnreachable", "SignatureInvalid", "StoreContentMismatch", "StoreError", "SubjectMismatch", "TraceBroken",
     "UsageError", "VerificationError", "WriteRefused", "one_line",
 ]
 
@@ -78,6 +78,13 @@ class ManifestInvalid(UsageError):
 
 class WriteRefused(UsageError):
     """A path would leave the folder being written into, or lies beneath a link or a file (exit 2)."""
+
+
+class ServiceUnreachable(BctraceError):
+    """The anchoring service (client mode's ``[service] url``) did not answer, or answered 5xx
+    or 429: the records stay in the local outbox and are sent later."""
+
+    exit_code = EXIT_CHAIN
 
 
 class OutboxError(BctraceError):

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo
 from ..errors import ConfigError, PluginError
 from .authorship import DEFAULT_SCHEME, SignerConfig
 from .backend import BackendConfig
+from .bundle import field_error
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,6 +49,7 @@ class _TopLevel(BaseModel):
     chains: dict[str, dict[str, Any]] = {}
     stores: dict[str, dict[str, Any]] = {}
     outbox: str | None = None
+    service: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,8 @@ class Config:
     source: Path | None = None
     outbox: str | None = None
     """A ``postgresql://`` URL to keep the outbox in PostgreSQL; None: SQLite in ``state_dir``."""
+    service: Any = None
+    """The ``[service]`` table (client mode: a ``ServiceClientConfig``), or None."""
 
     def describe_source(self) -> str:
         return str(self.source) if self.source else "no config file (defaults: local ledger)"
@@ -244,7 +248,20 @@ def _build(source: Path, table: dict[str, Any], registry: Any, store_registry: A
         signer=signer,
         source=source,
         outbox=_outbox_setting(where, top.outbox),
+        service=_service_setting(where, top.service),
     )
+
+
+def _service_setting(where: str, raw: dict[str, Any] | None) -> Any:
+    """``[service] url = ..., token = "env:VAR"``: record through a shared anchoring service."""
+    if raw is None:
+        return None
+    from ..service.client import ServiceClientConfig  # pydantic only; httpx is imported on first use
+
+    try:
+        return ServiceClientConfig.model_validate(expand_env(raw, f"config {where}: service"))
+    except ValidationError as err:
+        raise ConfigError(f"config {where}: [service] {field_error(err)}") from None
 
 
 def _outbox_setting(where: str, raw: str | None) -> str | None:

@@ -9,8 +9,8 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -106,6 +106,9 @@ class Tracer:
         self._registry = backend_registry(self.pm)
         self._backends: dict[str, ChainBackend] = {}
         self._outbox: Outbox | None = None
+        self._service: Any = None
+        """Client mode's ``ServiceClient`` (config ``[service]``), made on first use."""
+        self._in_batch = False
         self._signing_account: Signer | None = None
         self._adhoc_backends: dict[Any, ChainBackend] = {}
         """Backends of ``--rpc`` endpoints and ``--ledger`` copies, kept across verify calls."""
@@ -127,6 +130,25 @@ class Tracer:
         if self._outbox is None:
             self._outbox = open_outbox(self.config.state_dir, self.config.outbox)
         return self._outbox
+
+    @property
+    def service(self) -> Any:
+        """Client mode's connection to the anchoring service (``[service]`` in the config)."""
+        if self._service is None:
+            from ..service.client import ServiceClient
+
+            bundles = self.config.bundle_dir or self.config.state_dir / "bundles"
+            self._service = ServiceClient(self.config.service, self.outbox, self.config.state_dir, bundles)
+        return self._service
+
+    def _deliver(self) -> None:
+        """Client mode: send what was recorded now; an unreachable service only delays it."""
+        from ..errors import ServiceUnreachable
+
+        try:
+            self.service.deliver()
+        except ServiceUnreachable as err:
+            logger.warning("records kept in the local outbox, sent when the service answers: %s", err.one_line())
 
     def backend(self, chain: str) -> ChainBackend:
         """The backend of a configured chain (built on first use)."""
@@ -161,6 +183,9 @@ class Tracer:
         self._backends.clear()
         self._adhoc_backends.clear()
         self._verify_cache.clear()
+        if self._service is not None:
+            self._service.close()
+            self._service = None
         if self._outbox is not None:
             self._outbox.close()
             self._outbox = None
@@ -185,9 +210,23 @@ class Tracer:
         """Record many steps as one outbox transaction (much faster for bulk input).
 
         Inside the block each ``record()`` returns at once; all become durable together when the
-        block ends, also when it ends with an exception.
+        block ends, also when it ends with an exception (in client mode they are then sent).
         """
-        return self.outbox.group()
+        return self._batch()
+
+    @contextmanager
+    def _batch(self) -> Iterator[None]:
+        if self._in_batch:
+            yield
+            return
+        self._in_batch = True
+        try:
+            with self.outbox.group():
+                yield
+        finally:
+            self._in_batch = False
+            if self.config.service is not None:
+                self._deliver()
 
     def trace(self, trace_id: str | None = None) -> Trace:
         """A trace to append steps to; a new random id when none is given."""
@@ -280,6 +319,8 @@ class Tracer:
             if kept is not None:  # nothing was recorded: keep no private values for it
                 kept.unlink(missing_ok=True)
             raise
+        if self.config.service is not None and not self._in_batch:
+            self._deliver()
         return Recorded(made["record"], digest, made["target"], disclosure_file=kept)
 
     def disclose(self, target: ProofBundle | str | os.PathLike[str], fields: Sequence[str] = (), *,
@@ -429,6 +470,8 @@ class Tracer:
         :param drop_chains: stop waiting for these chains in open batches (a chain that is gone
             for good); the batches finish with the anchors they have.
         """
+        if self.config.service is not None:
+            return self.fetch_proofs()
         targets = list(chains) if chains is not None else list(self.config.default_chains)
         for name in targets:
             self.backend(name)  # fail on an unknown chain before touching the outbox
@@ -581,6 +624,21 @@ class Tracer:
         if name in self.config.chains:
             return self._registry.get(self.config.chains[name].backend)
         return self._registry.get(name) if name in self._registry.names() else None
+
+    def fetch_proofs(self) -> FlushResult:
+        """Client mode: send what is not delivered yet, then write the bundle of every record the
+        service has anchored (the others wait; see :mod:`bctrace.service.client`)."""
+        if self.config.service is None:
+            raise ConfigError("fetch-proofs needs a [service] table in the config (url, token)")
+        fetched = self.service.fetch_proofs()
+        result = FlushResult(bundles=fetched.bundles)
+        if fetched.bundles:
+            result.batches.append({"root": None, "records": len(fetched.bundles), "anchors": [], "service": self.service.where})
+        if fetched.pending:
+            result.notes.append(f"{fetched.pending} record(s) wait for the service's next anchor (run fetch-proofs again later)")
+        if fetched.unreachable:
+            result.notes.append(f"{fetched.unreachable}; records stay in the local outbox and are sent when it answers")
+        return result
 
     def bundle(self, digest: bytes | str) -> ProofBundle:
         """The proof bundle of an anchored record in this project's outbox."""

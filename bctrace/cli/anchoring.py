@@ -239,6 +239,9 @@ def print_flush(result: Any) -> None:
         click.echo("nothing to anchor")
         return
     for batch in result.batches:
+        if batch.get("service"):
+            click.echo(f"{batch['records']} bundle(s) written from the service {batch['service']}")
+            continue
         click.echo(f"anchored {batch['records']} record(s), root {batch['root']}")
         for a in batch["anchors"]:
             where = "pending (run `bctrace upgrade` later)" if a.get("status") == "pending" else f"block {a['block']} tx {a.get('url') or a['tx']}"
@@ -265,3 +268,15 @@ def status(as_json: bool) -> None:
         click.echo(f"pending anchors: {len(unconfirmed)} on {', '.join(sorted({str(a['chain']) for a in unconfirmed}))} (bctrace upgrade)")
     for w in waiting:
         click.echo(f"batch {w['batch']} root {w['root']}: anchored on {', '.join(w['anchored_on']) or 'none'} of {', '.join(w['chains'])}")
+
+
+@click.command("fetch-proofs")
+@click.option("--json", "as_json", is_flag=True, help=JSON_OUTPUT)
+def fetch_proofs(as_json: bool) -> None:
+    """Client mode: send pending records to the service and write the bundles it has anchored."""
+    result = get_tracer().fetch_proofs()
+    if as_json:
+        emit_json({"bundles": [str(p) for p in result.bundles], "notes": result.notes})
+        return
+    print_flush(result)
+

@@ -16,7 +16,7 @@ import click
 
 from .._internal.registry import CORE, CommandRegistry, load_reference
 from ..errors import BctraceError, one_line
-from .anchoring import flush, record, stamp, status, upgrade
+from .anchoring import fetch_proofs, flush, record, stamp, status, upgrade
 from .checking import bundle_cmd, show, verify
 from .context import deprecated
 from .disclosing import disclose
@@ -25,8 +25,8 @@ from .kinds import kinds
 from .project import chains, init
 from .serve import serve
 
-CORE_COMMANDS: tuple[click.Command, ...] = (stamp, record, flush, upgrade, status, verify, show, bundle_cmd, chains, init, serve,
-                                          export, import_cmd, disclose, kinds)
+CORE_COMMANDS: tuple[click.Command, ...] = (stamp, record, flush, upgrade, fetch_proofs, status, verify, show, bundle_cmd, chains, init,
+                                          serve, export, import_cmd, disclose, kinds)
 
 
 def _commands(ctx: click.Context) -> CommandRegistry:

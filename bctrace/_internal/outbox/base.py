@@ -124,9 +124,11 @@ class Outbox(ABC):
     # -- batching ---------------------------------------------------------------------------
 
     @abstractmethod
-    def next_batch(self, chains: list[str]) -> Batch | None:
+    def next_batch(self, chains: list[str], *, one_trace: bool = False) -> Batch | None:
         """The oldest unfinished batch this outbox may work on, or a new batch over the pending
-        records (anchored on ``chains``), or None when there is nothing to do.
+        records (anchored on ``chains``), or None when there is nothing to do. With
+        ``one_trace``, a new batch holds only the pending records of the trace of the oldest
+        pending record (chains that anchor each trace apart).
 
         Creating a batch is one transaction: after a crash, either the records are still pending
         or they all belong to the batch with its stored root. An implementation shared by several
@@ -181,6 +183,10 @@ class Outbox(ABC):
     def find(self, digest: bytes) -> tuple[StoredRecord, Batch | None, bool]:
         """A record by digest with its batch (None while pending) and whether that batch is done.
         Raises :class:`~bctrace.errors.UsageError` naming the outbox for an unknown digest."""
+
+    @abstractmethod
+    def known(self, digests: list[bytes]) -> set[bytes]:
+        """Which of ``digests`` are in the outbox (one query, for bulk idempotent inserts)."""
 
     @abstractmethod
     def trace_digests(self, trace: str) -> list[bytes]:

@@ -106,6 +106,28 @@ class OutboxTests:
         finally:
             other.close()
 
+    def test_known_says_which_digests_are_stored(self, outbox: Outbox) -> None:
+        stored = [outbox.append("t", step(i))[1] for i in range(3)]
+        other = os.urandom(32)
+        assert outbox.known([*stored, other]) == set(stored)
+        assert outbox.known([]) == set()
+
+    def test_a_group_refuses_a_digest_already_stored_and_keeps_the_others(self, outbox: Outbox) -> None:
+        build = step("same")
+        outbox.append("t", build, new_trace=True)
+        refused = []  # at once (SQLite), or when the group ends (PostgreSQL inserts the group at once)
+        try:
+            with outbox.group():
+                try:
+                    outbox.append("t", build, new_trace=True)
+                except UsageError as err:
+                    refused.append(err)
+                outbox.append("u", step("new"), new_trace=True)
+        except UsageError as err:
+            refused.append(err)
+        assert len(refused) == 1 and "already in the outbox" in str(refused[0])
+        assert outbox.pending_count() == 2
+
     def test_find_of_an_unknown_digest_names_the_outbox(self, outbox: Outbox) -> None:
         with pytest.raises(UsageError, match="is not in the outbox"):
             outbox.find(os.urandom(32))
@@ -170,6 +192,19 @@ class OutboxTests:
             assert other.pending_count() == 1
         finally:
             other.close()
+
+    def test_one_trace_batches_hold_the_oldest_pending_records_trace_only(self, outbox: Outbox) -> None:
+        a1 = outbox.append("a", step(1))[1]
+        b1 = outbox.append("b", step(2))[1]
+        a2 = outbox.append("a", step(3))[1]
+        first = outbox.next_batch(["alpha"], one_trace=True)
+        assert first is not None and [r.digest for r in outbox.batch_records(first.id)] == [a1, a2]
+        assert outbox.pending_count() == 1
+        outbox.finish_batch(first.id)
+        second = outbox.next_batch(["alpha"], one_trace=True)
+        assert second is not None and [r.digest for r in outbox.batch_records(second.id)] == [b1]
+        outbox.finish_batch(second.id)
+        assert outbox.next_batch(["alpha"], one_trace=True) is None
 
     def test_anchors_are_stored_once_per_chain(self, outbox: Outbox) -> None:
         outbox.append("t", step())

@@ -20,13 +20,13 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from typing import Any
 
 import psycopg
-from psycopg import errors as pg_errors
 
 from ...errors import OutboxError, UsageError
 from ..bundle import AnchorReceipt
@@ -107,8 +107,11 @@ class PostgresOutbox(Outbox):
             self._conn.close()
             raise OutboxError(f"outbox {self.location} cannot be migrated: {_one_line(err)}") from err
         self._claimed: set[int] = set()
-        self._tree_cache: tuple[int, MerkleTree] | None = None
         self._in_group = False
+        self._group_heads: dict[str, tuple[int, bytes]] = {}
+        """Inside ``group``: the last step of each trace appended to (its lock is held)."""
+        self._buffer: dict[bytes, tuple[str, int, str, str | None]] = {}
+        """Inside ``group``: the records to insert when it ends, by digest."""
         self._lock = threading.RLock()
 
     def close(self) -> None:
@@ -129,20 +132,29 @@ class PostgresOutbox(Outbox):
     def _db_errors(self) -> Iterator[None]:
         try:
             yield
-        except (pg_errors.UniqueViolation, UsageError):
+        except UsageError:
             raise
         except psycopg.Error as err:
             raise OutboxError(f"outbox {self.location}: {_one_line(err)}") from err
 
     @contextmanager
     def _write(self) -> Iterator[psycopg.Connection[Any]]:
-        """One transaction, or a savepoint inside ``group`` (a refused record then undoes only
-        itself, as in SQLite, instead of aborting the group's transaction)."""
+        """One transaction, or (inside ``group``) the group's transaction. No statement here
+        fails on bad input (duplicates are ``ON CONFLICT DO NOTHING``), so a refused record
+        never aborts the group's transaction and needs no savepoint."""
+        if self._in_group:
+            with self._lock, self._db_errors():
+                yield self._conn
+            return
         with self._lock, self._db_errors(), self._conn.transaction():
             yield self._conn
 
     @contextmanager
     def group(self) -> Iterator[None]:
+        """As the interface says, with one difference: the group's records are sent as one
+        multi-row INSERT when it ends (one round trip for thousands of records), so a digest
+        already in the database is reported (UsageError) when the group ends, after the others
+        are committed; one repeated inside the group is refused at once, as in SQLite."""
         if self._in_group:
             yield
             return
@@ -158,8 +170,25 @@ class PostgresOutbox(Outbox):
                     failure = err  # keep what was recorded: commit, then let the exception go on
                 finally:
                     self._in_group = False
+                    self._group_heads.clear()
+                refused = self._insert_buffered()
             if failure is not None:
                 raise failure
+            if refused:
+                raise UsageError(f"record {to_0x(refused[0])} is already in the outbox (add a salt to record the same content twice); "
+                                 f"{len(refused)} record(s) of the group were refused, the others are stored")
+
+    def _insert_buffered(self) -> list[bytes]:
+        """Insert the group's records in one statement; returns the digests refused as duplicates."""
+        rows, self._buffer = self._buffer, {}
+        if not rows:
+            return []
+        columns = list(zip(*[(d, *rest) for d, rest in rows.items()], strict=True))
+        inserted = {bytes(r[0]) for r in self._conn.execute(
+            "INSERT INTO bctrace_records(digest, trace, seq, record, bundle_path) "
+            "SELECT * FROM unnest(%s::bytea[], %s::text[], %s::int[], %s::text[], %s::text[]) "
+            "ON CONFLICT (digest) DO NOTHING RETURNING digest", [list(c) for c in columns]).fetchall()}
+        return [d for d in rows if d not in inserted]
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock, self._db_errors():
@@ -169,19 +198,28 @@ class PostgresOutbox(Outbox):
 
     def append(self, trace: str, build: BuildStep, *, new_trace: bool = False) -> tuple[int, bytes]:
         with self._write() as db:
-            row = None
-            if not new_trace:
+            head = self._group_heads.get(trace) if self._in_group else None
+            if head is None and not new_trace:
+                # The trace's lock is held until the transaction ends, so inside a group the
+                # head read once stays true for every later step of that trace in the group.
                 db.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (LOCK_CLASS_TRACE, trace))
                 row = db.execute("SELECT seq, digest FROM bctrace_records WHERE trace = %s ORDER BY seq DESC LIMIT 1",
                                  (trace,)).fetchone()
-            seq, prev = (0, None) if row is None else (row[0] + 1, bytes(row[1]))
+                head = None if row is None else (row[0], bytes(row[1]))
+            seq, prev = (0, None) if head is None else (head[0] + 1, head[1])
             canonical, digest, bundle_path = build(seq, prev)
-            try:
-                with db.transaction():
-                    db.execute("INSERT INTO bctrace_records(digest, trace, seq, record, bundle_path) VALUES (%s, %s, %s, %s, %s)",
-                               (digest, trace, seq, canonical.decode("utf-8"), bundle_path))
-            except pg_errors.UniqueViolation:
-                raise UsageError(f"record {to_0x(digest)} is already in the outbox (add a salt to record the same content twice)") from None
+            if self._in_group:
+                if digest in self._buffer:
+                    raise UsageError(f"record {to_0x(digest)} is already in the outbox (add a salt to record the same content twice)")
+                self._buffer[digest] = (trace, seq, canonical.decode("utf-8"), bundle_path)
+                if not new_trace:
+                    self._group_heads[trace] = (seq, digest)
+                return seq, digest
+            inserted = db.execute("INSERT INTO bctrace_records(digest, trace, seq, record, bundle_path) VALUES (%s, %s, %s, %s, %s) "
+                                  "ON CONFLICT (digest) DO NOTHING RETURNING id",
+                                  (digest, trace, seq, canonical.decode("utf-8"), bundle_path)).fetchone()
+            if inserted is None:
+                raise UsageError(f"record {to_0x(digest)} is already in the outbox (add a salt to record the same content twice)")
         return seq, digest
 
     def pending_count(self) -> int:
@@ -192,12 +230,12 @@ class PostgresOutbox(Outbox):
 
     # -- batching ---------------------------------------------------------------------------
 
-    def next_batch(self, chains: list[str]) -> Batch | None:
+    def next_batch(self, chains: list[str], *, one_trace: bool = False) -> Batch | None:
         with self._lock:
             for row in self._read("SELECT id, root, chains FROM bctrace_batches WHERE NOT done ORDER BY id"):
                 if row[0] in self._claimed or self._claim(row[0]):
                     return _batch(row)
-            return self._new_batch(chains)
+            return self._new_batch(chains, one_trace)
 
     def _claim(self, batch_id: int) -> bool:
         """Take the advisory lock of an open batch, if no live session holds it and the batch is
@@ -214,9 +252,16 @@ class PostgresOutbox(Outbox):
         self._read("SELECT pg_advisory_unlock(%s, %s)", (LOCK_CLASS_BATCH, batch_id))
         self._claimed.discard(batch_id)
 
-    def _new_batch(self, chains: list[str]) -> Batch | None:
+    def _new_batch(self, chains: list[str], one_trace: bool) -> Batch | None:
         with self._write() as db:
-            rows = db.execute("SELECT id, digest FROM bctrace_records WHERE batch IS NULL ORDER BY id FOR UPDATE SKIP LOCKED").fetchall()
+            if one_trace:  # the trace of the oldest pending record nobody else is batching
+                first = db.execute("SELECT trace FROM bctrace_records WHERE batch IS NULL ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED").fetchone()
+                if first is None:
+                    return None
+                rows = db.execute("SELECT id, digest FROM bctrace_records WHERE batch IS NULL AND trace = %s ORDER BY id FOR UPDATE SKIP LOCKED",
+                                  (first[0],)).fetchall()
+            else:
+                rows = db.execute("SELECT id, digest FROM bctrace_records WHERE batch IS NULL ORDER BY id FOR UPDATE SKIP LOCKED").fetchall()
             if not rows:
                 return None
             tree = MerkleTree([bytes(r[1]) for r in rows])
@@ -227,7 +272,7 @@ class PostgresOutbox(Outbox):
             # claim the batch between its creation and our first anchor.
             db.execute("SELECT pg_advisory_lock(%s, %s)", (LOCK_CLASS_BATCH, batch_id))
         self._claimed.add(batch_id)
-        self._tree_cache = (batch_id, tree)
+        _remember_tree((self.location, batch_id), tree)
         return Batch(batch_id, tree.root, chains)
 
     def release(self, batch_id: int) -> None:
@@ -235,10 +280,17 @@ class PostgresOutbox(Outbox):
             self._unlock(batch_id)
 
     def tree(self, batch_id: int) -> MerkleTree:
-        if self._tree_cache and self._tree_cache[0] == batch_id:
-            return self._tree_cache[1]
+        """A batch's records never change once it exists, so its tree is kept in a small cache
+        shared by every connection of the process (the service's threads fetch bundles of the
+        same few batches)."""
+        key = (self.location, batch_id)
+        with _TREES_LOCK:
+            tree = _TREES.get(key)
+            if tree is not None:
+                _TREES.move_to_end(key)
+                return tree
         tree = MerkleTree([bytes(r[0]) for r in self._read("SELECT digest FROM bctrace_records WHERE batch = %s ORDER BY id", (batch_id,))])
-        self._tree_cache = (batch_id, tree)
+        _remember_tree(key, tree)
         return tree
 
     def anchors(self, batch_id: int) -> dict[str, AnchorReceipt]:
@@ -296,6 +348,9 @@ class PostgresOutbox(Outbox):
             return stored, None, False
         return stored, _batch(row[3:6]), bool(row[6])
 
+    def known(self, digests: list[bytes]) -> set[bytes]:
+        return {bytes(r[0]) for r in self._read("SELECT digest FROM bctrace_records WHERE digest = ANY(%s)", (digests,))}
+
     def trace_digests(self, trace: str) -> list[bytes]:
         return [bytes(r[0]) for r in self._read("SELECT digest FROM bctrace_records WHERE trace = %s ORDER BY seq", (trace,))]
 
@@ -309,6 +364,19 @@ class PostgresOutbox(Outbox):
             "GROUP BY trace ORDER BY MAX(id) DESC LIMIT %s) ORDER BY r.trace, r.seq",
             (query, like_prefix(query), query, json.dumps(query.lower()), limit))
         return [ListedRecord(row[0], row[1], bytes(row[2]), row[3], bool(row[4])) for row in rows]
+
+
+_TREES: OrderedDict[tuple[str, int], MerkleTree] = OrderedDict()
+_TREES_LOCK = threading.Lock()
+TREES_KEPT = 16
+
+
+def _remember_tree(key: tuple[str, int], tree: MerkleTree) -> None:
+    with _TREES_LOCK:
+        _TREES[key] = tree
+        _TREES.move_to_end(key)
+        while len(_TREES) > TREES_KEPT:
+            _TREES.popitem(last=False)
 
 
 def _batch(row: tuple[Any, ...]) -> Batch:

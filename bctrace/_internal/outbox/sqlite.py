@@ -265,6 +265,13 @@ class SQLiteOutbox(Outbox):
             return stored, None, False
         return stored, Batch(row[3], row[4], json.loads(row[5])), bool(row[6])
 
+    def known(self, digests: list[bytes]) -> set[bytes]:
+        found: set[bytes] = set()
+        for i in range(0, len(digests), 500):  # SQLite's limit on bound parameters
+            chunk = digests[i:i + 500]
+            found.update(r[0] for r in self._db.execute(f"SELECT digest FROM records WHERE digest IN ({','.join('?' * len(chunk))})", chunk))
+        return found
+
     def trace_digests(self, trace: str) -> list[bytes]:
         return [r[0] for r in self._db.execute("SELECT digest FROM records WHERE trace = ? ORDER BY seq", (trace,))]
 
