@@ -26,12 +26,28 @@ property test (``tests/unit/test_canonical.py``) checks that the fast path is by
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from .strictjson import MAX_DEPTH
 
 _SAFE = 2**53 - 1
-_encode = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode
+
+
+def _c_encoder() -> Callable[[Any], str]:
+    """The C encoder built once (``JSONEncoder.encode`` builds it again on every call, which
+    costs more than the encoding of a small record); the public API where it is missing."""
+    from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
+
+    if c_make_encoder is None:  # pragma: no cover - CPython without its _json accelerator
+        return json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False).encode
+    # markers=None: no cycle check (is_plain bounds the depth); default=None: is_plain admits
+    # only types the encoder knows
+    encoder = c_make_encoder(None, None, encode_basestring, None, ":", ",", True, False, False)
+    return lambda value: "".join(encoder(value, 0))
+
+
+_encode = _c_encoder()
 
 
 def _text(s: str) -> bool:
@@ -61,7 +77,13 @@ def is_plain(value: Any, depth: int = 0) -> bool:
         return False
     if kind is dict:
         for key, item in value.items():
-            if type(key) is not str or not (key.isascii() or max(key) < "\ud800") or not is_plain(item, depth + 1):
+            if type(key) is not str or not (key.isascii() or max(key) < "\ud800"):
+                return False
+            # ASCII strings and safe integers inline: most leaves, without a call each
+            leaf = type(item)
+            if leaf is str and item.isascii() or leaf is int and -_SAFE <= item <= _SAFE:
+                continue
+            if not is_plain(item, depth + 1):
                 return False
         return True
     if kind is list or kind is tuple:
