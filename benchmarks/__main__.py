@@ -33,23 +33,23 @@ def main(argv: list[str] | None = None) -> int:
     smoke = args.smoke
     wanted = set(args.only or [s for s in SUITES if not (smoke and s == "scripts")])
     res = Results(smoke=smoke)
-    repeat = 1 if smoke else 5
+    repeat = 1 if smoke else 3
     if "canonical" in wanted:
-        core.canonical(res, 200 if smoke else 50_000, repeat)
+        core.canonical(res, 200 if smoke else 20_000, repeat)
     if "merkle" in wanted:
-        core.keccak_bindings(res, 200 if smoke else 200_000, repeat)
-        core.merkle(res, [2, 100] if smoke else [2, 100, 10_000, 65_536, 100_000, 1_000_000], 50 if smoke else 20_000, 1 if smoke else 3)
+        core.keccak_bindings(res, 200 if smoke else 50_000, repeat)
+        core.merkle(res, [2, 100] if smoke else [2, 100, 10_000, 65_536, 1_000_000], 50 if smoke else 5_000, repeat)
     if "local" in wanted:
         core.record_local(res, [1, 50] if smoke else [1, 100, 10_000, 100_000], 20 if smoke else 5_000, 8)
     if "startup" in wanted:
         core.startup(res, 1 if smoke else 10)
     if "hashing" in wanted:
-        hashing.hashing(res, 4 if smoke else args.hash_mb, 1 if smoke else 3)
+        hashing.hashing(res, 4 if smoke else args.hash_mb, repeat)
     if "chain" in wanted:
         node = chain.Chain()
         try:
             chain.anchoring(res, node, [1, 20] if smoke else [1, 100, 10_000, 100_000], 3 if smoke else 200)
-            chain.verification(res, node, 10 if smoke else 10_000, 1 if smoke else 3)
+            chain.verification(res, node, 10 if smoke else 10_000, repeat)
         finally:
             node.close()
     if "scale" in wanted:
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         for script in SCRIPTS:
             out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script)], capture_output=True, text=True, check=True, cwd=ROOT)
             res.notes.append(f"`python benchmarks/{script}`:\n\n```\n{out.stdout.rstrip()}\n```")
-    stem = datetime.now(timezone.utc).strftime("%Y-%m-%d") + ("-smoke" if smoke else "")
+    stem = datetime.now(timezone.utc).strftime("%Y-%m-%d") + ("-smoke" if smoke else "") + "".join(f"-{s}" for s in args.only or ())
     for path in report.write(res, args.out, stem):
         print(f"wrote {path}")
     return 0

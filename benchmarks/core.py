@@ -214,5 +214,5 @@ print(t1 - t0, t2 - t1, t3 - t2, t4 - t3, hwm)
     res.add(Row("scale", f"{n:,}-record batch: peak memory of the whole process", hwm, "MiB", higher_is_better=False,
                 target="< 1 GB (1,024 MiB) at 1,000,000 records" if n >= 1_000_000 else None,
                 target_value=1024 if n >= 1_000_000 else None,
-                note=f"record {rec:.1f} s ({n / rec:,.0f}/s), flush {flush:.1f} s, one bundle on demand {bundle * 1000:.0f} ms, its verify {verify * 1000:.0f} ms"))
+                note=f"record {rec:.1f} s ({n / rec:,.0f}/s), flush {flush:.1f} s, one bundle on demand {bundle * 1000:.0f} ms, its verify {verify * 1000:.1f} ms"))
     res.add(Row("scale", f"{n:,}-record batch: flush (tree + anchor + finish)", flush, "s", higher_is_better=False))
