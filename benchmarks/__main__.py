@@ -17,7 +17,7 @@ from pathlib import Path
 from . import chain, core, hashing, report
 from .measure import ROOT, Results
 
-SUITES = ("canonical", "merkle", "local", "startup", "hashing", "chain", "scale", "scripts")
+SUITES = ("canonical", "merkle", "peers", "local", "startup", "hashing", "chain", "scale", "scripts")
 SCRIPTS = ("bench_l2_permissioned_gas.py",)
 """Standalone scripts run as they are (their printed table is kept in the JSON notes)."""
 
@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     if "merkle" in wanted:
         core.keccak_bindings(res, 200 if smoke else 50_000, repeat)
         core.merkle(res, [2, 100] if smoke else [2, 100, 10_000, 65_536, 1_000_000], 50 if smoke else 5_000, repeat)
+    if "peers" in wanted:
+        core.peers(res, [100] if smoke else [1_000, 100_000], repeat)
     if "local" in wanted:
         core.record_local(res, [1, 50] if smoke else [1, 100, 10_000, 100_000], 20 if smoke else 5_000, 8)
     if "startup" in wanted:
