@@ -102,6 +102,7 @@ def merkle(res: Results, sizes: list[int], checks: int, repeat: int) -> None:
                     target_value=80_000 if len(proof) == 16 else None))
         res.point("verify-time", "offline check (canonical digest + Merkle proof)", n, offline / checks * 1e6,
                   x_label="batch size (records)", y_label="µs per bundle (grows with log2 N)")
+        res.point("verify-time", "Merkle proof fold alone", n, fold / checks * 1e6)
 
 
 def _tracer(tmp: Path):
