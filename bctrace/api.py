@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from ._internal.bundle import AnchorReceipt, ProofBundle
     from ._internal.cid import CidParams
     from ._internal.config import Config, path_from_config
+    from ._internal.export_registry import ExportedFile, ExporterRegistry, ExportRequest
     from ._internal.extras import require_extra
     from ._internal.hexutil import Hex32, from_0x, to_0x
     from ._internal.locks import locked
@@ -51,6 +52,7 @@ __getattr__ = lazy_getattr(__name__, globals(), {
     "._internal.bundle": ["AnchorReceipt", "ProofBundle"],
     "._internal.cid": ["CidParams"],
     "._internal.config": ["Config", "path_from_config"],
+    "._internal.export_registry": ["ExportedFile", "ExporterRegistry", "ExportRequest"],
     "._internal.extras": ["require_extra"],
     "._internal.hexutil": ["Hex32", "from_0x", "to_0x"],
     "._internal.locks": ["locked"],
@@ -76,6 +78,9 @@ __all__ = [
     "CommandRegistry",
     "Config",
     "ContentStore",
+    "ExportRequest",
+    "ExportedFile",
+    "ExporterRegistry",
     "Hex32",
     "ProofBundle",
     "Record",

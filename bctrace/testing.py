@@ -25,11 +25,12 @@ from ._internal.bundle import AnchorReceipt
 from ._internal.cid import CidParams
 from ._internal.hashing import hash_file
 from ._internal.merkle import MerkleTree
+from ._internal.outbox.conformance import ClaimingOutboxTests, OutboxTests
 from ._internal.plugin_manager import get_plugin_manager
 from ._internal.stores import ContentStore
 from .errors import PluginError
 
-__all__ = ["ChainBackendTests", "ContentStoreTests", "random_root", "registered_plugin"]
+__all__ = ["ChainBackendTests", "ClaimingOutboxTests", "ContentStoreTests", "OutboxTests", "random_root", "registered_plugin"]
 
 
 @contextmanager

@@ -47,6 +47,7 @@ class _TopLevel(BaseModel):
     signer: dict[str, Any] | None = None
     chains: dict[str, dict[str, Any]] = {}
     stores: dict[str, dict[str, Any]] = {}
+    outbox: str | None = None
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class Config:
     signer: SignerConfig | None = None
     """The ``[signer]`` table: the key that signs records (proof of authorship)."""
     source: Path | None = None
+    outbox: str | None = None
+    """A ``postgresql://`` URL to keep the outbox in PostgreSQL; None: SQLite in ``state_dir``."""
 
     def describe_source(self) -> str:
         return str(self.source) if self.source else "no config file (defaults: local ledger)"
@@ -240,7 +243,21 @@ def _build(source: Path, table: dict[str, Any], registry: Any, store_registry: A
         author=top.author,
         signer=signer,
         source=source,
+        outbox=_outbox_setting(where, top.outbox),
     )
+
+
+def _outbox_setting(where: str, raw: str | None) -> str | None:
+    """``outbox = "sqlite"`` (the default) or a ``postgresql://`` URL (``${VAR}`` expanded)."""
+    from .outbox import is_database_url
+
+    value = expand_env(raw, f"config {where}: outbox") if raw is not None else None
+    if value is None or value == "sqlite":
+        return None
+    if not is_database_url(value):
+        scheme = value.split("://", 1)[0] if "://" in value else "a path"
+        raise ConfigError(f'config {where}: field \'outbox\' must be "sqlite" or a postgresql:// URL, not {scheme}')
+    return value
 
 
 def _build_signer(where: str, raw: dict[str, Any], root: Path) -> SignerConfig:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from .export_registry import ExporterRegistry
     from .registry import BackendRegistry, CommandRegistry, SignerRegistry, StoreRegistry
 
 RunFactory = Callable[..., Any]
@@ -71,6 +72,18 @@ def bctrace_register_commands(registry: CommandRegistry) -> None:
         it only when used; ``registry.alias("old", "mychain new")`` keeps a deprecated top-level
         spelling working. A name bctrace or another plugin already has is refused with one line
         naming both, and the rest of the command line keeps working.
+    """
+
+
+@hookspec
+def bctrace_register_exporters(registry: ExporterRegistry) -> None:
+    """Register export formats for ``bctrace export BUNDLE... --format NAME``.
+
+    :param registry: call ``registry.add("name", "one-line description", export)`` with
+        ``export(request: ExportRequest) -> list[ExportedFile]`` (or a ``"pkg.module:function"``
+        reference, imported only when the format is used, with ``extra="pip-extra"``). The
+        exporter returns files (a relative name and bytes) and bctrace writes them, confined to
+        the folder or file the user named; the bundles it gets are already checked offline.
     """
 
 

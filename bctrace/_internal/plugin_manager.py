@@ -15,13 +15,13 @@ import importlib
 import logging
 import os
 from importlib import metadata
-from typing import Any, TypeVar
+from typing import Protocol, TypeVar
 
 import pluggy
 
 from ..errors import BctraceError, one_line
 from . import hookspecs
-from .registry import BackendRegistry, CommandRegistry, Registry, SignerRegistry, StoreRegistry
+from .registry import BackendRegistry, CommandRegistry, SignerRegistry, StoreRegistry
 
 logger = logging.getLogger("bctrace.plugins")
 
@@ -29,6 +29,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "bctrace_backends.local",
     "bctrace.ml.plugin",
     "bctrace.ml.integrations.plugin",
+    "bctrace.exports.plugin",
     "bctrace_backends.evm",
     "bctrace_backends.ipfs",
     "bctrace_backends.l2",
@@ -37,7 +38,15 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
 )
 """Modules of the built-in plugins; they register through the same hooks a third party uses."""
 
-R = TypeVar("R", bound="Registry[Any] | CommandRegistry")
+
+class Fillable(Protocol):
+    """What a registrar hook fills: who is registering now, and the problems met."""
+
+    plugin: str
+    problems: list[str]
+
+
+R = TypeVar("R", bound=Fillable)
 
 
 class BctracePluginManager(pluggy.PluginManager):

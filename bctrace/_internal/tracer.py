@@ -26,7 +26,7 @@ from .bundle import BUNDLE_SUFFIX, AnchorReceipt, MerkleProofInfo, ProofBundle, 
 from .config import Config, load_config
 from .hexutil import to_0x
 from .merkle import MerkleTree
-from .outbox import Outbox
+from .outbox import Outbox, open_outbox
 from .plugin_manager import BctracePluginManager, backend_registry, get_plugin_manager, store_registry
 from .record import Record, Subject, new_salt, parse_digest
 from .signatures import signer_class
@@ -108,7 +108,7 @@ class Tracer:
     @property
     def outbox(self) -> Outbox:
         if self._outbox is None:
-            self._outbox = Outbox(self.config.state_dir)
+            self._outbox = open_outbox(self.config.state_dir, self.config.outbox)
         return self._outbox
 
     def backend(self, chain: str) -> ChainBackend:
@@ -389,6 +389,8 @@ class Tracer:
             receipts = [stored[name] for name in batch.chains]
             tree = self.outbox.tree(batch.id)
             for rec in self.outbox.batch_records(batch.id, with_bundle_path_only=self.config.bundle_dir is None):
+                if not rec.record_json:
+                    continue  # a bare digest: its producer joins the proof to its own record
                 bundle = _make_bundle(rec.record_json, rec.digest, batch.root, tree, receipts)
                 target = Path(rec.bundle_path) if rec.bundle_path else self.config.bundle_dir / (to_0x(rec.digest) + BUNDLE_SUFFIX)  # type: ignore[operator]
                 result.bundles.append(bundle.write(target))

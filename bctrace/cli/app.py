@@ -19,9 +19,11 @@ from ..errors import BctraceError, one_line
 from .anchoring import flush, record, stamp, status
 from .checking import bundle_cmd, show, verify
 from .context import deprecated
+from .exporting import export
 from .project import chains, init
+from .serve import serve
 
-CORE_COMMANDS: tuple[click.Command, ...] = (stamp, record, flush, status, verify, show, bundle_cmd, chains, init)
+CORE_COMMANDS: tuple[click.Command, ...] = (stamp, record, flush, status, verify, show, bundle_cmd, chains, init, serve, export)
 
 
 def _commands(ctx: click.Context) -> CommandRegistry:

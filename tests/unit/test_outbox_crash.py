@@ -36,11 +36,11 @@ CHILD = textwrap.dedent(
         setattr(cls, name, wrapper)
 
     points = {
-        "after-batch": lambda: die_after(ob.Outbox, "next_batch"),
+        "after-batch": lambda: die_after(ob.SQLiteOutbox, "next_batch"),
         "after-anchor-before-store": lambda: die_after(lb.LocalBackend, "anchor"),
-        "after-store": lambda: die_after(ob.Outbox, "add_anchor"),
+        "after-store": lambda: die_after(ob.SQLiteOutbox, "add_anchor"),
         "mid-bundles": lambda: die_after(bd.ProofBundle, "write"),
-        "before-finish": lambda: die_before(ob.Outbox, "finish_batch"),
+        "before-finish": lambda: die_before(ob.SQLiteOutbox, "finish_batch"),
         "inside-bundle-write": lambda: setattr(bd.os, "replace", lambda *a: os._exit(9)),
         "none": lambda: None,
     }
@@ -128,11 +128,11 @@ def test_two_processes_appending_to_one_trace_keep_one_chain(tmp_path):
 
 
 def _open_at_barrier(barrier, folder: str, results) -> None:
-    from bctrace._internal.outbox import Outbox
+    from bctrace._internal.outbox import SQLiteOutbox
 
     barrier.wait()
     try:
-        Outbox(Path(folder)).close()
+        SQLiteOutbox(Path(folder)).close()
         results.put("ok")
     except Exception as err:  # reported to the parent, which fails the test with it
         results.put(repr(err))

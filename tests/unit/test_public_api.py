@@ -5,9 +5,15 @@ from __future__ import annotations
 
 import ast
 import importlib
+import sys
 from pathlib import Path
 
 import pytest
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 REPO = Path(__file__).resolve().parents[2]
 PUBLIC = {"bctrace", "bctrace.api", "bctrace.errors", "bctrace.testing"}
@@ -64,7 +70,8 @@ def test_version_is_written_once():
 
 def test_py_typed_ships():
     assert (REPO / "bctrace" / "py.typed").is_file()
-    assert 'bctrace = ["py.typed"]' in (REPO / "pyproject.toml").read_text()
+    package_data = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]
+    assert "py.typed" in package_data["bctrace"]
 
 
 def import_graph() -> dict[str, set[str]]:

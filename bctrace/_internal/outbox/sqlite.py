@@ -1,19 +1,10 @@
-"""The durable outbox: records not yet anchored, and batches whose anchors are not all stored.
+"""The embedded outbox: SQLite in WAL mode in the state folder (the default).
 
-SQLite in WAL mode in the state folder. The life of a record:
-
-1. ``append`` stores it (and advances its trace's hash chain) in one transaction before
-   ``Tracer.record`` returns.
-2. ``open_batch`` takes every pending record into one batch and stores the batch's Merkle root;
-   from then on the batch is re-used, never rebuilt, until it is done.
-3. ``add_anchor`` stores each chain's receipt as soon as the chain returns it.
-4. ``finish_batch`` marks the batch done after all its chains are stored and bundles written.
-
-A crash between any two steps leaves an open batch that the next flush resumes with the same
-root; backends treat an already-anchored root as success, so nothing is anchored twice.
 Transactions that write use ``BEGIN IMMEDIATE``, so several processes can share one outbox; the
 database is opened (and created) under a lock file, so that a first open is race-free too.
-``synchronous=NORMAL`` survives a crash of the process (not of the machine's power).
+``synchronous=NORMAL`` survives a crash of the process (not of the machine's power). Processes
+sharing the file do not claim batches: each resumes the oldest open batch, and backends treat an
+already-anchored root as success (see :mod:`.base` for the life of a record).
 """
 
 from __future__ import annotations
@@ -21,18 +12,18 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from filelock import FileLock
 
-from ..errors import OutboxError, UsageError
-from .bundle import AnchorReceipt
-from .hexutil import to_0x
-from .locks import locked
-from .merkle import MerkleTree
+from ...errors import OutboxError, UsageError
+from ..bundle import AnchorReceipt
+from ..hexutil import to_0x
+from ..locks import locked
+from ..merkle import MerkleTree
+from .base import Batch, BuildStep, Outbox, StoredRecord
 
 OUTBOX_FILE = "outbox.sqlite"
 
@@ -64,24 +55,10 @@ CREATE TABLE IF NOT EXISTS anchors(
 """
 
 
-@dataclass(frozen=True)
-class Batch:
-    id: int
-    root: bytes
-    chains: list[str]
-
-
-@dataclass(frozen=True)
-class StoredRecord:
-    digest: bytes
-    record_json: str
-    """The record's RFC 8785 canonical JSON, exactly the bytes its digest was computed over."""
-    bundle_path: str | None
-
-
-class Outbox:
+class SQLiteOutbox(Outbox):
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / OUTBOX_FILE
+        self.location = str(self.path)
         try:
             state_dir.mkdir(parents=True, exist_ok=True)
         except OSError as err:
@@ -150,7 +127,7 @@ class Outbox:
     def append(
         self,
         trace: str,
-        build: Callable[[int, bytes | None], tuple[bytes, bytes, str | None]],
+        build: BuildStep,
         *,
         new_trace: bool = False,
     ) -> tuple[int, bytes]:
@@ -206,6 +183,9 @@ class Outbox:
             db.execute("UPDATE records SET batch = ? WHERE batch IS NULL AND id <= ?", (batch_id, rows[-1][0]))
         self._tree_cache = (batch_id, tree)
         return Batch(batch_id, tree.root, chains)
+
+    def release(self, batch_id: int) -> None:
+        """Nothing to release: processes sharing a SQLite outbox do not claim batches."""
 
     def tree(self, batch_id: int) -> MerkleTree:
         if self._tree_cache and self._tree_cache[0] == batch_id:

@@ -1,0 +1,18 @@
+"""Built-in plugin: the export formats bctrace ships (imported only when used)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bctrace.api import hookimpl
+
+if TYPE_CHECKING:  # the registry's module loads pydantic: not needed to register (`bctrace --help`)
+    from bctrace.api import ExporterRegistry
+
+
+@hookimpl
+def bctrace_register_exporters(registry: ExporterRegistry) -> None:
+    registry.add("csv", "one row per record (trace, step, kind, digest, subjects, body fields, anchors) for spreadsheets",
+                 "bctrace.exports.tables:export_csv")
+    registry.add("jsonl", "the same rows as csv, one JSON object per line, values keeping their JSON types",
+                 "bctrace.exports.tables:export_jsonl")
