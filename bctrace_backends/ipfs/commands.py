@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from bctrace.api import BundleError, ContentStore, ProofBundle, UsageError, check_offline, emit_json, fetch_bundle, get_config, one_line, open_store
+from bctrace.api import BundleError, UsageError, emit_json, get_config, one_line
+
+if TYPE_CHECKING:
+    from bctrace.api import ContentStore, ProofBundle
 
 API_STORE = "--api"
 """The name a store given by ``--api URL`` goes by in messages (it is no ``[stores.NAME]``)."""
@@ -30,6 +34,8 @@ def fetch(bundle: Path, to: Path, store_name: str | None, api: str | None, as_js
     exit code 3 (the record is fine, the store is not). The bundle's own Merkle proof is checked
     offline first.
     """
+    from bctrace.api import ProofBundle, check_offline, fetch_bundle  # here: `bctrace --help` stays fast
+
     loaded = ProofBundle.read(bundle)
     try:
         check_offline(loaded, str(bundle))
@@ -50,6 +56,8 @@ def fetch(bundle: Path, to: Path, store_name: str | None, api: str | None, as_js
 
 def _store(bundle: ProofBundle, store_name: str | None, api: str | None) -> ContentStore:
     from pydantic import ValidationError
+
+    from bctrace.api import open_store
 
     from .store import IpfsConfig, IpfsStore
 

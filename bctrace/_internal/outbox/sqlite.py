@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from filelock import FileLock
 
 from ...errors import OutboxError, UsageError
 from ..bundle import AnchorReceipt
+from ..groupcommit import GroupCommitter, Write
 from ..hexutil import to_0x
 from ..locks import locked
 from ..merkle import MerkleTree
@@ -76,6 +78,11 @@ class SQLiteOutbox(Outbox):
                 raise OutboxError(f"outbox {self.path} cannot be opened: {err}") from err
         self._tree_cache: tuple[int, MerkleTree] | None = None
         self._in_group = False
+        self._group_thread: int | None = None
+        # One connection, many threads: a transaction (a group, a write, a group commit) holds
+        # this lock from BEGIN to COMMIT, so threads never interleave statements in one.
+        self._lock = threading.RLock()
+        self._appends: GroupCommitter[tuple[str, BuildStep, bool]] = GroupCommitter(self._commit_appends)
 
     def close(self) -> None:
         self._db.close()
@@ -85,42 +92,46 @@ class SQLiteOutbox(Outbox):
         """Make every append inside the block one transaction: many records for the cost of one
         commit. They become durable together when the block ends, also when it ends with an
         exception (what was recorded is kept, then the exception goes on)."""
-        if self._in_group:
-            yield
-            return
-        db = self._db
-        try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as err:
-            raise OutboxError(f"outbox {self.path} is not writable: {err}") from err
-        self._in_group = True
-        try:
-            yield
-        except sqlite3.Error:
-            db.execute("ROLLBACK")
-            raise
-        finally:
-            self._in_group = False
-            if db.in_transaction:
-                db.execute("COMMIT")
+        with self._lock:
+            if self._in_group:
+                yield
+                return
+            db = self._db
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as err:
+                raise OutboxError(f"outbox {self.path} is not writable: {err}") from err
+            self._in_group = True
+            self._group_thread = threading.get_ident()
+            try:
+                yield
+            except sqlite3.Error:
+                db.execute("ROLLBACK")
+                raise
+            finally:
+                self._in_group = False
+                self._group_thread = None
+                if db.in_transaction:
+                    db.execute("COMMIT")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        db = self._db
-        if self._in_group:
-            yield db
-            return
-        try:
-            db.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as err:
-            raise OutboxError(f"outbox {self.path} is not writable: {err}") from err
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        else:
-            db.execute("COMMIT")
+        with self._lock:
+            db = self._db
+            if self._in_group:
+                yield db
+                return
+            try:
+                db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as err:
+                raise OutboxError(f"outbox {self.path} is not writable: {err}") from err
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            else:
+                db.execute("COMMIT")
 
     # -- recording --------------------------------------------------------------------------
 
@@ -137,22 +148,41 @@ class SQLiteOutbox(Outbox):
         step; it is called inside the write transaction so that two writers cannot take the same
         ``seq``. ``new_trace=True`` (a fresh random trace id) skips looking up earlier steps.
         Returns ``(seq, digest)``.
+
+        Records appended by several threads at once are committed together (group commit): each
+        call still returns only once its record is committed, but one commit serves every record
+        queued while the previous one ran. Inside :meth:`group` (on its thread) the append joins
+        the group's transaction instead.
         """
+        if self._group_thread == threading.get_ident():
+            return self._insert(self._db, trace, build, new_trace)
+        return self._appends.submit((trace, build, new_trace))
+
+    def _commit_appends(self, writes: list[Write[tuple[str, BuildStep, bool]]]) -> None:
+        """One transaction for every queued append. A record refused by its builder or as a
+        duplicate fails only its own call (a failed INSERT undoes only itself in SQLite)."""
         with self._write() as db:
-            row = None
-            if not new_trace:
-                row = db.execute(
-                    "SELECT seq, digest FROM records WHERE trace = ? ORDER BY seq DESC LIMIT 1", (trace,)
-                ).fetchone()
-            seq, prev = (0, None) if row is None else (row[0] + 1, row[1])
-            canonical, digest, bundle_path = build(seq, prev)
-            try:
-                db.execute(
-                    "INSERT INTO records(digest, trace, seq, record, bundle_path) VALUES (?, ?, ?, ?, ?)",
-                    (digest, trace, seq, canonical.decode("utf-8"), bundle_path),
-                )
-            except sqlite3.IntegrityError:
-                raise UsageError(f"record {to_0x(digest)} is already in the outbox (add a salt to record the same content twice)") from None
+            for write in writes:
+                try:
+                    write.result = self._insert(db, *write.job)
+                except Exception as err:
+                    write.error = err
+
+    def _insert(self, db: sqlite3.Connection, trace: str, build: BuildStep, new_trace: bool) -> tuple[int, bytes]:
+        """The next step of ``trace``, inserted in the open transaction (statements prepared once:
+        sqlite3 caches them)."""
+        row = None
+        if not new_trace:
+            row = db.execute("SELECT seq, digest FROM records WHERE trace = ? ORDER BY seq DESC LIMIT 1", (trace,)).fetchone()
+        seq, prev = (0, None) if row is None else (row[0] + 1, row[1])
+        canonical, digest, bundle_path = build(seq, prev)
+        try:
+            db.execute(
+                "INSERT INTO records(digest, trace, seq, record, bundle_path) VALUES (?, ?, ?, ?, ?)",
+                (digest, trace, seq, canonical.decode("utf-8"), bundle_path),
+            )
+        except sqlite3.IntegrityError:
+            raise UsageError(f"record {to_0x(digest)} is already in the outbox (add a salt to record the same content twice)") from None
         return seq, digest
 
     def pending_count(self) -> int:

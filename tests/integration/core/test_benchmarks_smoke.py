@@ -1,0 +1,32 @@
+"""``python -m benchmarks --smoke``: every benchmark still runs (tiny sizes, against a real
+anvil) and writes its JSON, Markdown table and plots, each case beside its baseline."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_smoke_run_writes_json_markdown_and_plots_for_every_suite(tmp_path):
+    subprocess.run([sys.executable, "-m", "benchmarks", "--smoke", "--out", str(tmp_path)], cwd=ROOT, check=True,
+                   capture_output=True, text=True, timeout=300)
+    (data_file,) = tmp_path.glob("*-smoke.json")
+    data = json.loads(data_file.read_text())
+    suites = {r["suite"] for r in data["rows"]}
+    assert suites >= {"canonical", "keccak", "merkle", "verify", "local", "startup", "hashing", "anchoring", "gas", "scale"}
+    assert all(r["value"] > 0 for r in data["rows"])
+    compared = [r for r in data["rows"] if r["baseline_value"] is not None]
+    assert compared and all(r["ratio"] and r["ratio"] > 0 for r in compared)
+    assert data["machine"]["cores"] and all(isinstance(r["load"], float) for r in data["rows"])
+    table = data_file.with_suffix(".md").read_text()
+    assert "| suite | case | bctrace | baseline | ratio |" in table and "naive sequential" in table
+    for plot in ("records-per-second", "gas-per-record", "verify-time"):
+        assert (tmp_path / f"{data_file.stem}-{plot}.png").read_bytes().startswith(b"\x89PNG")

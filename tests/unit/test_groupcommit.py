@@ -1,0 +1,102 @@
+"""GroupCommitter: concurrent writes share commits; each write's result or error reaches its own
+thread; a failed commit fails its whole batch and nothing else."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from bctrace._internal.groupcommit import GroupCommitter, Write
+
+
+def wait_until(predicate, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.001)
+
+
+def test_writes_queued_during_a_commit_share_the_next_one_and_each_gets_its_result():
+    batches: list[list[int]] = []
+    release = threading.Event()
+
+    def commit(batch: list[Write[int]]) -> None:
+        if not batches:
+            release.wait(10)  # hold the first commit until every other thread has queued
+        batches.append([w.job for w in batch])
+        for w in batch:
+            w.result = w.job * 10
+
+    committer: GroupCommitter[int] = GroupCommitter(commit)
+    results: dict[int, int] = {}
+    first = threading.Thread(target=lambda: results.__setitem__(0, committer.submit(0)))
+    first.start()
+    wait_until(lambda: committer._leading)
+    others = [threading.Thread(target=lambda i=i: results.__setitem__(i, committer.submit(i))) for i in range(1, 8)]
+    for t in others:
+        t.start()
+    wait_until(lambda: len(committer._queue) == 7)
+    release.set()
+    for t in [first, *others]:
+        t.join(10)
+    assert results == {i: i * 10 for i in range(8)}
+    assert batches[0] == [0] and sorted(batches[1]) == list(range(1, 8)) and len(batches) == 2
+
+
+def test_one_writes_error_reaches_only_its_thread():
+    def commit(batch: list[Write[int]]) -> None:
+        for w in batch:
+            if w.job == 2:
+                w.error = ValueError("duplicate")
+            else:
+                w.result = w.job
+
+    committer: GroupCommitter[int] = GroupCommitter(commit)
+    assert committer.submit(1) == 1
+    with pytest.raises(ValueError, match="duplicate"):
+        committer.submit(2)
+    assert committer.submit(3) == 3
+
+
+def test_a_failed_commit_fails_its_batch_and_the_next_commit_runs():
+    calls = []
+
+    def commit(batch: list[Write[int]]) -> None:
+        calls.append(len(batch))
+        if len(calls) == 1:
+            raise OSError("disk full")
+        for w in batch:
+            w.result = "ok"
+
+    committer: GroupCommitter[int] = GroupCommitter(commit)
+    with pytest.raises(OSError, match="disk full"):
+        committer.submit(1)
+    assert committer.submit(2) == "ok"
+
+
+def test_many_threads_many_writes_every_result_once():
+    seen: list[int] = []
+    lock = threading.Lock()
+
+    def commit(batch: list[Write[int]]) -> None:
+        with lock:
+            seen.extend(w.job for w in batch)
+        for w in batch:
+            w.result = w.job
+
+    committer: GroupCommitter[int] = GroupCommitter(commit)
+    out: list[list[int]] = [[] for _ in range(8)]
+
+    def work(t: int) -> None:
+        for i in range(300):
+            out[t].append(committer.submit(t * 1000 + i))
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(seen) == sorted(t * 1000 + i for t in range(8) for i in range(300))
+    assert all(out[t] == [t * 1000 + i for i in range(300)] for t in range(8))
