@@ -38,7 +38,7 @@ def donation(tmp_path_factory):
     trace, digests = None, []
     with Tracer.from_config(folder / "bctrace.toml") as tracer:  # one batch, anchored by one flush on both chains
         for author, body in STEPS:
-            step = tracer.record("donation", body, trace=trace, author=author)
+            step = tracer.record("donation-step", body, trace=trace, author=author)
             trace, digests = step.record.trace, [*digests, to_0x(step.digest)]
         tracer.flush()
     bundles = [next(folder.rglob(f"{digest}.bctrace.json")) for digest in digests]
@@ -100,7 +100,7 @@ def test_ml_run_from_examples_shows_as_its_report(serve_process, verifier, tmp_p
 def test_serve_lists_the_projects_traces_and_shows_one_as_a_verified_timeline(donation, serve_process, verifier):
     folder, trace, bundles, rpcs = donation
     url = serve_process(cwd=folder)
-    for query in ("", "donation", trace[:6]):
+    for query in ("", "donation-step", trace[:6]):
         with urllib.request.urlopen(f"{url}traces?q={query}", timeout=10) as response:
             listing = response.read().decode()
         assert trace in listing and "4 (4 anchored)" in listing, query

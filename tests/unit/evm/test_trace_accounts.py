@@ -4,12 +4,10 @@ config's secret reference, and the outbox's batches of one trace."""
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from bctrace._internal.outbox import Outbox
 from bctrace.errors import ChainMisconfigured
 from bctrace_backends.evm.config import EvmConfig
 from bctrace_backends.evm.trace_accounts import trace_account, trace_path
@@ -53,22 +51,3 @@ def test_a_pasted_mnemonic_is_refused_and_never_shown() -> None:
     with pytest.raises(ValidationError) as err:
         config(trace_seed=MNEMONIC)
     assert "trace_seed" in str(err.value) and "junk" not in str(err.value)
-
-
-def test_a_batch_of_one_trace_takes_only_the_oldest_pending_trace(tmp_path: Path) -> None:
-    outbox = Outbox(tmp_path)
-    try:
-        for trace, seq in (("a", 0), ("b", 0), ("a", 1), ("c", 0)):
-            outbox.append(trace, lambda s, p, t=trace, n=seq: (f"{t}{n}".encode(), hashlib.sha256(f"{t}{n}".encode()).digest(), None),
-                          new_trace=False)
-        batch = outbox.next_batch(["x"], one_trace=True)
-        assert batch is not None
-        assert {r.record_json for r in outbox.batch_records(batch.id)} == {"a0", "a1"}
-        outbox.finish_batch(batch.id)
-        batch = outbox.next_batch(["x"], one_trace=True)
-        assert batch is not None and [r.record_json for r in outbox.batch_records(batch.id)] == ["b0"]
-        outbox.finish_batch(batch.id)
-        batch = outbox.next_batch(["x"])  # without: everything pending
-        assert batch is not None and [r.record_json for r in outbox.batch_records(batch.id)] == ["c0"]
-    finally:
-        outbox.close()
