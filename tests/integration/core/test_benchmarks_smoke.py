@@ -30,3 +30,18 @@ def test_smoke_run_writes_json_markdown_and_plots_for_every_suite(tmp_path):
     assert "| suite | case | bctrace | baseline | ratio |" in table and "naive sequential" in table
     for plot in ("records-per-second", "gas-per-record", "verify-time"):
         assert (tmp_path / f"{data_file.stem}-{plot}.png").read_bytes().startswith(b"\x89PNG")
+
+
+SCRIPTS = sorted(p.name for p in (ROOT / "benchmarks").glob("bench_*.py") if p.name != "bench_chain.py")
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_each_standalone_benchmark_script_still_imports(script):
+    """The scripts outside ``python -m benchmarks`` import shared helpers; a removed helper once
+    broke three of them unnoticed. Loading each as a module (not as ``__main__``) runs its
+    imports and nothing heavy."""
+    load = ("import importlib.util, sys; sys.path.insert(0, '.'); "
+            f"spec = importlib.util.spec_from_file_location('bench', {script!r}); "
+            "spec.loader.exec_module(importlib.util.module_from_spec(spec))")
+    done = subprocess.run([sys.executable, "-c", load], cwd=ROOT / "benchmarks", capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
