@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import BundleAmbiguous, BundleError
 from . import strictjson
+from .boundedread import read_bounded
 from .hexutil import Hex32, from_0x
 from .merkle import FORMAT
 
@@ -136,15 +137,7 @@ class ProofBundle(BaseModel):
     def read(cls, path: str | os.PathLike[str]) -> ProofBundle:
         """Load a bundle, with one clear error naming the file for every way it can be wrong."""
         p = Path(path)
-        try:
-            with p.open("rb") as fh:
-                raw = fh.read(MAX_BUNDLE_BYTES + 1)
-        except FileNotFoundError:
-            raise BundleError(f"bundle {p} does not exist") from None
-        except OSError as err:
-            raise BundleError(f"bundle {p} cannot be read: {err.strerror or err}") from err
-        if len(raw) > MAX_BUNDLE_BYTES:
-            raise BundleError(f"bundle {p} is larger than {MAX_BUNDLE_BYTES // 2**20} MiB, the most a bundle may be")
+        raw = read_bounded(p, MAX_BUNDLE_BYTES, "bundle", BundleError, too_large=", the most a bundle may be")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as err:

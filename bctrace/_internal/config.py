@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo
 from ..errors import ConfigError, PluginError
 from .authorship import DEFAULT_SCHEME, SignerConfig
 from .backend import BackendConfig
+from .boundedread import read_bounded
 from .bundle import field_error
 
 if sys.version_info >= (3, 11):
@@ -138,13 +139,7 @@ def load_config(
 
 def _read_toml(path: Path) -> dict[str, Any]:
     """Parse a TOML file; every way it can be unreadable is one ConfigError naming the file."""
-    try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_CONFIG_BYTES + 1)
-    except OSError as err:
-        raise ConfigError(f"config {path} cannot be read: {err.strerror}") from err
-    if len(raw) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"config {path} is larger than {MAX_CONFIG_BYTES >> 20} MiB; a bctrace config is a few lines")
+    raw = read_bounded(path, MAX_CONFIG_BYTES, "config", ConfigError, too_large="; a bctrace config is a few lines")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
