@@ -548,7 +548,7 @@ class Tracer:
     def pending_anchors(self) -> list[PendingAnchor]:
         """The outbox's anchors still waiting for their chain's confirmation. The outbox is asked
         only when a configured chain's backend makes pending anchors (it overrides ``upgrade``),
-        so an outbox that cannot keep them (PostgreSQL, for now) is never asked otherwise."""
+        so a flush on chains that never make them pays no query for them."""
         for name in self.config.chains:
             try:
                 cls = self.backend_class(name)

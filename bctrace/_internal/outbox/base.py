@@ -24,11 +24,13 @@ already-anchored root as success, so nothing is anchored twice.
 
 from __future__ import annotations
 
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
+from ...errors import UsageError
 from ..bundle import AnchorReceipt
 from ..merkle import MerkleTree
 
@@ -80,6 +82,17 @@ SEARCH_LIMIT = 500
 def like_prefix(text: str) -> str:
     """A ``LIKE ... ESCAPE '\\'`` pattern matching strings that start with ``text`` literally."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def chains_without(batch_id: int, chains_json: str, chain: str) -> str | None:
+    """A batch's chains (as stored, JSON) without ``chain``, or None when it is not among them;
+    a batch keeps at least one chain (what ``drop_chain`` does, for every implementation)."""
+    chains = json.loads(chains_json)
+    if chain not in chains:
+        return None
+    if chains == [chain]:
+        raise UsageError(f"batch {batch_id} is anchored on {chain!r} only; it cannot finish without it")
+    return json.dumps([c for c in chains if c != chain])
 
 
 class Outbox(ABC):

@@ -32,7 +32,7 @@ from ...errors import OutboxError, UsageError
 from ..bundle import AnchorReceipt
 from ..hexutil import to_0x
 from ..merkle import MerkleTree
-from .base import SEARCH_LIMIT, Batch, BuildStep, ListedRecord, Outbox, PendingAnchor, StoredRecord, like_prefix
+from .base import SEARCH_LIMIT, Batch, BuildStep, ListedRecord, Outbox, PendingAnchor, StoredRecord, chains_without, like_prefix
 
 LOCK_CLASS_TRACE = 0x6274_0001
 """Advisory lock namespace (first key) of a trace's hash chain: one writer per trace at a time."""
@@ -322,12 +322,8 @@ class PostgresOutbox(Outbox):
     def drop_chain(self, chain: str) -> None:
         with self._write() as db:
             for batch_id, chains_json in db.execute("SELECT id, chains FROM bctrace_batches WHERE NOT done ORDER BY id FOR UPDATE").fetchall():
-                chains = json.loads(chains_json)
-                if chain not in chains:
-                    continue
-                if chains == [chain]:
-                    raise UsageError(f"batch {batch_id} is anchored on {chain!r} only; it cannot finish without it")
-                db.execute("UPDATE bctrace_batches SET chains = %s WHERE id = %s", (json.dumps([c for c in chains if c != chain]), batch_id))
+                if (remaining := chains_without(batch_id, chains_json, chain)) is not None:
+                    db.execute("UPDATE bctrace_batches SET chains = %s WHERE id = %s", (remaining, batch_id))
 
     def finish_batch(self, batch_id: int) -> None:
         with self._write() as db:

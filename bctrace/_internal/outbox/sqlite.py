@@ -25,7 +25,7 @@ from ..groupcommit import GroupCommitter, Write
 from ..hexutil import to_0x
 from ..locks import locked
 from ..merkle import MerkleTree
-from .base import SEARCH_LIMIT, Batch, BuildStep, ListedRecord, Outbox, PendingAnchor, StoredRecord, like_prefix
+from .base import SEARCH_LIMIT, Batch, BuildStep, ListedRecord, Outbox, PendingAnchor, StoredRecord, chains_without, like_prefix
 
 OUTBOX_FILE = "outbox.sqlite"
 
@@ -268,12 +268,8 @@ class SQLiteOutbox(Outbox):
         """Stop open batches from waiting for ``chain``; a batch keeps at least one chain."""
         with self._write() as db:
             for batch_id, chains_json in db.execute("SELECT id, chains FROM batches WHERE done = 0").fetchall():
-                chains = json.loads(chains_json)
-                if chain not in chains:
-                    continue
-                if chains == [chain]:
-                    raise UsageError(f"batch {batch_id} is anchored on {chain!r} only; it cannot finish without it")
-                db.execute("UPDATE batches SET chains = ? WHERE id = ?", (json.dumps([c for c in chains if c != chain]), batch_id))
+                if (remaining := chains_without(batch_id, chains_json, chain)) is not None:
+                    db.execute("UPDATE batches SET chains = ? WHERE id = ?", (remaining, batch_id))
 
     def finish_batch(self, batch_id: int) -> None:
         with self._write() as db:
