@@ -7,13 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
 
 from bctrace.errors import UsageError
 from bctrace.ml.model_hash import hash_model, hash_model_file
-
-sklearn = pytest.importorskip("sklearn", reason="scikit-learn (optional extra bctrace[sklearn]) not installed")
-from sklearn.ensemble import RandomForestClassifier  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +98,7 @@ def test_other_files_hash_by_bytes(tmp_path: Path) -> None:
 
 
 def test_torch_state_dict_hash(tmp_path: Path) -> None:
-    torch = pytest.importorskip("torch", reason="torch (optional, installed by hand) not installed")
+    import torch
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4))
     h = hash_model(model)

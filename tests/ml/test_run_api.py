@@ -81,7 +81,7 @@ def test_traced_run_decorator_anchors_each_call(tracer: Tracer, tmp_path: Path) 
 
 
 def test_metric_values_are_made_canonical(tracer: Tracer) -> None:
-    np = pytest.importorskip("numpy", reason="numpy (optional extra bctrace[ml]) not installed")
+    import numpy as np
     with tracer.run("m") as run:
         run.log_metrics({"a": np.float32(0.5), "b": float("nan"), "c": np.int64(3), "big": 2**60})
     assert run.recorded[-1].record.body["metrics"] == {"a": 0.5, "b": "nan", "c": 3, "big": str(2**60)}
@@ -106,7 +106,7 @@ def test_bad_input_is_refused_with_one_line(tracer: Tracer) -> None:
 
 
 def test_seed_everything_seeds_and_reports() -> None:
-    np = pytest.importorskip("numpy", reason="numpy (optional extra bctrace[ml]) not installed")
+    import numpy as np
     done = seed_everything(123)
     a = (random.random(), np.random.rand())
     seed_everything(123)
@@ -117,8 +117,9 @@ def test_seed_everything_seeds_and_reports() -> None:
 
 
 def test_seed_worker_seeds_from_torch() -> None:
-    torch = pytest.importorskip("torch", reason="torch (optional, installed by hand) not installed")
-    np = pytest.importorskip("numpy", reason="numpy (optional extra bctrace[ml]) not installed")
+    import numpy as np
+    import torch
+
     from bctrace.ml import seed_worker
 
     torch.manual_seed(99)
@@ -131,7 +132,6 @@ def test_seed_worker_seeds_from_torch() -> None:
 
 
 def test_log_model_attaches_parameter_hash(tracer: Tracer) -> None:
-    pytest.importorskip("sklearn", reason="scikit-learn (optional extra bctrace[sklearn]) not installed")
     from sklearn.linear_model import LinearRegression
 
     model = LinearRegression().fit([[0.0], [1.0], [2.0]], [0.0, 1.0, 2.0])

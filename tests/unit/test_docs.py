@@ -86,8 +86,6 @@ def test_readme_has_runnable_examples():
 
 @pytest.mark.parametrize("group", sorted(runnable_blocks()))
 def test_readme_example_runs(group, tmp_path):
-    if group == "ml":
-        pytest.importorskip("sklearn", reason="the README's ML example trains a scikit-learn model: needs the sklearn extra")
     script = runnable_blocks()[group]
     for placeholder, value in PLACEHOLDERS.items():
         script = script.replace(placeholder, value)

@@ -94,7 +94,8 @@ def test_cv_folds_and_grid_and_random_searches_are_measured(tracer) -> None:
 
 
 def test_optuna_study_is_measured(tracer) -> None:
-    optuna = pytest.importorskip("optuna", reason="optuna is in the test extra")
+    import optuna
+
     from bctrace.ml.integrations.optuna import log_study
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)

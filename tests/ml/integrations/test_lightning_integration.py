@@ -6,11 +6,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("lightning", reason="lightning not installed")
-
 import lightning.pytorch as L
+import pytest
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 

@@ -8,10 +8,8 @@ import hashlib
 import json
 from pathlib import Path
 
+import mlflow
 import pytest
-
-mlflow = pytest.importorskip("mlflow", reason="mlflow not installed")
-
 from mlflow.entities import Dataset, DatasetInput, InputTag
 from mlflow.tracking import MlflowClient
 

@@ -3,11 +3,9 @@ state_dict hash is recorded, anchored, verified, and equal across two seeded run
 
 from __future__ import annotations
 
-import pytest
-
-torch = pytest.importorskip("torch", reason="torch not installed")
-
 import numpy as np
+import pytest
+import torch
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from bctrace.errors import UsageError

@@ -6,10 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("transformers", reason="transformers not installed")
-
 import torch
 from transformers import BertConfig, BertForSequenceClassification, Trainer, TrainingArguments
 
