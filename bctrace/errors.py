@@ -16,7 +16,7 @@ __all__ = [
     "AnchorFailed", "AnchorMissing", "AnvilError", "BctraceError", "BundleAmbiguous", "BundleError", "ChainError",
     "ChainIdMismatch", "ChainProofUnsupported", "ClaimMismatch", "ChainMisconfigured", "ChainUnreachable", "ChainsFailed", "ChainsMisconfigured",
     "ConfigError", "DigestMismatch", "DisclosureMismatch", "JsIpfsError", "LedgerTampered", "LocalNodeError", "LockTimeout",
-    "LockUnavailable", "ManifestInvalid", "NotPermitted", "NotReproduced", "OutboxError", "PluginError", "PolicyNotMet", "PolicyUnreachable", "ProofInvalid",
+    "LockUnavailable", "ManifestInvalid", "NotPermitted", "NotReproduced", "OutboxError", "OutboxUnreachable", "PluginError", "PolicyNotMet", "PolicyUnreachable", "ProofInvalid",
     "Reverted", "ServiceUnreachable", "SignatureInvalid", "StoreContentMismatch", "StoreError", "SubjectMismatch", "TraceBroken",
     "UsageError", "VerificationError", "WriteRefused", "one_line",
 ]
@@ -89,6 +89,13 @@ class ServiceUnreachable(BctraceError):
 
 class OutboxError(BctraceError):
     """The outbox database cannot be opened or used."""
+
+
+class OutboxUnreachable(OutboxError):
+    """The outbox's database server did not answer (refused, timed out): a network failure like
+    an unreachable chain, so records recorded elsewhere are not at risk and a retry may work."""
+
+    exit_code = EXIT_CHAIN
 
 
 # --- chains, networks, stores (exit 3) ------------------------------------------------------

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
 import psycopg
 import pytest
 
 from bctrace._internal.outbox.postgres import PostgresOutbox, migrate, migrations
-from bctrace.errors import OutboxError
+from bctrace.errors import EXIT_CHAIN, EXIT_USAGE, OutboxError, OutboxUnreachable
 from bctrace.testing import ClaimingOutboxTests
 
 
@@ -30,6 +35,21 @@ def test_an_unreachable_database_is_one_line_without_the_password(pg_server) -> 
         PostgresOutbox(url)
     message = str(info.value)
     assert "no_such_db" in message and "s3cret" not in message and "\n" not in message
+    assert info.value.exit_code == EXIT_USAGE  # the server answered: a configuration mistake
+
+
+def test_a_database_server_that_does_not_answer_is_a_network_error(tmp_path) -> None:
+    with socket.socket() as probe:  # a loopback port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql://bctrace:s3cret@127.0.0.1:{port}/bctrace"
+    with pytest.raises(OutboxUnreachable) as info:
+        PostgresOutbox(url)
+    assert info.value.exit_code == EXIT_CHAIN and "s3cret" not in str(info.value)
+    (tmp_path / "bctrace.toml").write_text(f'outbox = "{url}"\n')
+    done = subprocess.run([str(Path(sys.executable).with_name("bctrace")), "status"], cwd=tmp_path, capture_output=True, text=True)
+    assert done.returncode == EXIT_CHAIN, done.stderr
+    assert done.stderr.count("\n") == 1 and f"127.0.0.1:{port}" in done.stderr and "s3cret" not in done.stderr
 
 
 CLAIM_AND_DIE = """

@@ -28,7 +28,7 @@ from typing import Any
 
 import psycopg
 
-from ...errors import OutboxError, UsageError
+from ...errors import OutboxError, OutboxUnreachable, UsageError
 from ..bundle import AnchorReceipt
 from ..hexutil import to_0x
 from ..merkle import MerkleTree
@@ -86,8 +86,17 @@ def connect(url: str, *, what: str = "outbox") -> psycopg.Connection[Any]:
         conn = psycopg.connect(url, autocommit=True, connect_timeout=10, keepalives=1, keepalives_idle=30, keepalives_interval=10, keepalives_count=3)
         conn.execute("SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3")
     except psycopg.Error as err:
-        raise OutboxError(f"{what} {redact(url)} cannot be opened: {_one_line(err)}") from err
+        raise (OutboxError if _server_answered(err) else OutboxUnreachable)(f"{what} {redact(url)} cannot be opened: {_one_line(err)}") from err
     return conn
+
+
+def _server_answered(err: psycopg.Error) -> bool:
+    """Whether a failed connect reached a server that refused us (no such database, bad
+    password: a configuration mistake) rather than none answering (refused, timed out: the
+    network). libpq gives no code for either; a server's refusal carries its severity, which
+    libpq writes as ``FATAL:`` (servers set to another message language translate it: then the
+    failure counts as the network's)."""
+    return err.pgconn is not None and b"FATAL:" in (err.pgconn.error_message or b"")
 
 
 def _one_line(err: BaseException) -> str:
