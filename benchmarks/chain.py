@@ -125,9 +125,11 @@ def anchoring(res: Results, chain: Chain, sizes: list[int], naive_n: int) -> dic
                     target=">= 80,000/s and >= 400x naive at 100,000" if big else None, target_value=400 if big else None,
                     target_ratio=big, note=four_hundred if big else ""))
         if stored:
+            floor = floors.record_floor(stored)
             for row in floors.record_floor_rows("anchoring", f"bctrace end to end (record + flush), {n:,} records, beside its floor",
-                                                n / took, floors.record_floor(stored), n, target=80_000, extra=four_hundred):
+                                                n / took, floor, n, target=80_000, extra=four_hundred):
                 res.add(row)
+            res.point("records-per-second", "floor of record(): canonical + storage steps (anvil run)", n, floor["both"])
         gas_by_size[n] = gas
         res.add(Row("gas", f"gas per record, bctrace batch of {n:,}", gas / n, "gas", "one tx per record", base["gas"],
                     higher_is_better=False, note=f"anchor tx {gas:,} gas; proof length {len(proof)}; "
