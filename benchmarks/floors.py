@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -60,7 +61,11 @@ def canonical_step(records: list[dict[str, Any]]) -> float:
     return len(records) / timed(lambda: [hashlib.sha256(_canonical(r)).digest() for r in records], 1, CPU)
 
 
-def outbox_rows(records: list[dict[str, Any]]) -> list[tuple[bytes, str, int, str, None]]:
+Rows = list[tuple[bytes, str, int, str, None]]
+"""Outbox rows: digest, trace, seq, canonical JSON, bundle path."""
+
+
+def outbox_rows(records: list[dict[str, Any]]) -> Rows:
     """The rows the outbox stores for ``records`` (digest, trace, seq, canonical JSON, no bundle
     path), one trace as ``tracer.batch()`` writes them."""
     trace = os.urandom(16).hex()
@@ -71,13 +76,14 @@ def outbox_rows(records: list[dict[str, Any]]) -> list[tuple[bytes, str, int, st
     return rows
 
 
-def _outbox_db(folder: str) -> sqlite3.Connection:
-    """A fresh database with the outbox's schema, indexes and pragmas (WAL, synchronous=NORMAL)."""
+def _outbox_db(folder: str, synchronous: str) -> sqlite3.Connection:
+    """A fresh database with the outbox's schema, indexes and pragmas (WAL; the outbox's
+    ``synchronous`` is NORMAL)."""
     from bctrace._internal.outbox.sqlite import _SCHEMA
 
     db = sqlite3.connect(Path(folder) / "floor.sqlite", isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute(f"PRAGMA synchronous={synchronous}")
     db.executescript(_SCHEMA)
     return db
 
@@ -85,35 +91,40 @@ def _outbox_db(folder: str) -> sqlite3.Connection:
 _INSERT = "INSERT INTO records(digest, trace, seq, record, bundle_path) VALUES (?, ?, ?, ?, ?)"
 
 
-def storage_step(rows: list[tuple[bytes, str, int, str, None]]) -> float:
-    """Rows/s (wall) of one ``executemany`` of ``rows`` into a fresh outbox database in one
-    transaction: the floor of storing a batch of records."""
+def _rows_per_second(rows: Rows, write: Callable[[sqlite3.Connection, Rows], None], synchronous: str = "NORMAL") -> float:
+    """Rows/s (wall) of ``write`` storing ``rows`` into a fresh outbox database."""
     with tempfile.TemporaryDirectory(prefix="bctrace-floor-") as tmp:
-        db = _outbox_db(tmp)
+        db = _outbox_db(tmp, synchronous)
         start = WALL()
-        db.execute("BEGIN IMMEDIATE")
-        db.executemany(_INSERT, rows)
-        db.execute("COMMIT")
+        write(db, rows)
         took = WALL() - start
         db.close()
     return len(rows) / took
 
 
-def commit_per_row(rows: list[tuple[bytes, str, int, str, None]], synchronous: str = "NORMAL") -> float:
-    """Rows/s (wall) of one thread inserting and committing each row on its own: the floor of a
+def _one_transaction(db: sqlite3.Connection, rows: Rows) -> None:
+    db.execute("BEGIN IMMEDIATE")
+    db.executemany(_INSERT, rows)
+    db.execute("COMMIT")
+
+
+def _commit_each(db: sqlite3.Connection, rows: Rows) -> None:
+    for row in rows:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute(_INSERT, row)
+        db.execute("COMMIT")
+
+
+def storage_step(rows: Rows) -> float:
+    """Rows/s of one ``executemany`` of ``rows`` in one transaction: the floor of storing a batch."""
+    return _rows_per_second(rows, _one_transaction)
+
+
+def commit_per_row(rows: Rows, synchronous: str = "NORMAL") -> float:
+    """Rows/s of one thread inserting and committing each row on its own: the floor of a
     durable record() without group commit. With WAL and ``synchronous=NORMAL`` (the outbox's
     setting) a commit writes the WAL but does not fsync; ``FULL`` fsyncs every commit."""
-    with tempfile.TemporaryDirectory(prefix="bctrace-floor-") as tmp:
-        db = _outbox_db(tmp)
-        db.execute(f"PRAGMA synchronous={synchronous}")
-        start = WALL()
-        for row in rows:
-            db.execute("BEGIN IMMEDIATE")
-            db.execute(_INSERT, row)
-            db.execute("COMMIT")
-        took = WALL() - start
-        db.close()
-    return len(rows) / took
+    return _rows_per_second(rows, _commit_each, synchronous)
 
 
 def record_floor(records: list[dict[str, Any]]) -> dict[str, float]:
