@@ -136,7 +136,8 @@ def record_floor(records: list[dict[str, Any]]) -> dict[str, float]:
 
 def target_note(target: float, floor: float, unit: str) -> str:
     """Where a target stands against its floor, in words."""
-    where = "beyond this machine: no code can meet it here" if target > floor else "below the floor: reachable in principle"
+    where = ("above the floor measured in this run: no code could meet it under this run's load" if target > floor
+             else "below the floor: reachable in principle")
     return f"target {target:,.0f} {unit} = {target / floor:.2f}× the floor ({where})"
 
 
