@@ -1,9 +1,12 @@
-"""``python -m benchmarks [--smoke] [--only SUITE ...] [--scale N] [--out DIR]``
+"""``python -m benchmarks [--smoke] [--only SUITE ...] [--profile] [--scale N] [--out DIR]``
 
-Runs every benchmark beside its baseline in the same run and writes ``<out>/<date>.json``,
-``<date>.md`` and ``<date>-*.png``. ``--smoke`` runs tiny sizes (what the test suite runs, so
-that nothing rots; its numbers mean nothing). Measure with the machine otherwise idle: the
-1-minute load average is written beside each row.
+Runs every benchmark beside its baseline (and, for each target, beside its floor: the bare work
+it cannot avoid) in the same run and writes ``<out>/<date>.json``, ``<date>.md`` and
+``<date>-*.png``. ``--profile`` also records py-spy flame graphs of the hot paths
+(``<date>-flame-*.svg``, linked from the table; ``--only profile`` records only them).
+``--smoke`` runs tiny sizes (what the test suite runs, so that nothing rots; its numbers mean
+nothing). Measure with the machine otherwise idle: the 1-minute load average is written beside
+each row.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import chain, core, hashing, report
+from . import chain, core, eas, flames, hashing, report
 from .measure import ROOT, Results
 
-SUITES = ("canonical", "merkle", "peers", "local", "startup", "hashing", "chain", "scale", "scripts")
+SUITES = ("canonical", "merkle", "peers", "local", "startup", "hashing", "chain", "scale", "scripts", "profile")
+DEFAULT_OFF = ("profile",)
+"""Run only when asked (``--profile`` or ``--only profile``): py-spy is an extra (``bench``)."""
 SCRIPTS = ("bench_l2_permissioned_gas.py",)
 """Standalone scripts run as they are (their printed table is kept in the JSON notes)."""
 
@@ -28,10 +33,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", nargs="+", choices=SUITES, help="run only these suites")
     ap.add_argument("--scale", type=int, default=1_000_000, help="records of the scaling batch (default 1,000,000)")
     ap.add_argument("--hash-mb", type=int, default=1024, help="size of the hashed file in MiB (default 1024)")
+    ap.add_argument("--profile", action="store_true", help="also record flame graphs of the hot paths (py-spy, extra 'bench')")
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
     args = ap.parse_args(argv)
     smoke = args.smoke
-    wanted = set(args.only or [s for s in SUITES if not (smoke and s == "scripts")])
+    wanted = set(args.only or [s for s in SUITES if s not in DEFAULT_OFF and not (smoke and s == "scripts")])
+    if args.profile:
+        wanted.add("profile")
+    stem = datetime.now(timezone.utc).strftime("%Y-%m-%d") + ("-smoke" if smoke else "") + "".join(f"-{s}" for s in args.only or ())
     res = Results(smoke=smoke)
     repeat = 1 if smoke else 3
     if "canonical" in wanted:
@@ -50,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
     if "chain" in wanted:
         node = chain.Chain()
         try:
-            chain.anchoring(res, node, [1, 20] if smoke else [1, 100, 10_000, 100_000], 3 if smoke else 200)
+            gas = chain.anchoring(res, node, [1, 20] if smoke else [1, 100, 10_000, 100_000], 3 if smoke else 200)
+            eas.gas(res, node, gas, 2 if smoke else 20, 20 if smoke else 10_000)
             chain.verification(res, node, 10 if smoke else 10_000, repeat)
         finally:
             node.close()
@@ -60,7 +70,9 @@ def main(argv: list[str] | None = None) -> int:
         for script in SCRIPTS:
             out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script)], capture_output=True, text=True, check=True, cwd=ROOT)
             res.notes.append(f"`python benchmarks/{script}`:\n\n```\n{out.stdout.rstrip()}\n```")
-    stem = datetime.now(timezone.utc).strftime("%Y-%m-%d") + ("-smoke" if smoke else "") + "".join(f"-{s}" for s in args.only or ())
+    if "profile" in wanted:
+        sizes = {"record": 300, "flush": 300, "verify": 30} if smoke else {"record": 100_000, "flush": 100_000, "verify": 10_000}
+        flames.profile(res, args.out, stem, sizes)
     for path in report.write(res, args.out, stem):
         print(f"wrote {path}")
     return 0

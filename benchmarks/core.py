@@ -15,6 +15,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
+from . import floors
 from .measure import CPU, ROOT, WALL, Results, Row, timed
 
 
@@ -100,9 +101,14 @@ def merkle(res: Results, sizes: list[int], checks: int, repeat: int) -> None:
         res.add(Row("verify", f"offline check (digest + {len(proof)}-level proof), {n:,}-record batch", checks / offline, "bundles/s",
                     "proof fold alone", checks / fold, target=">= 80,000/s per core at 16 levels" if len(proof) == 16 else None,
                     target_value=80_000 if len(proof) == 16 else None))
+        floor = floors.offline_check(record, len(proof), checks, repeat)
+        res.add(Row("verify", f"offline check ({len(proof)}-level proof) beside its floor", checks / offline, "bundles/s",
+                    f"floor: C JSON encoder + sha256 + {len(proof) + 2} keccak256", floor,
+                    note=floors.target_note(80_000, floor, "checks/s") if len(proof) == 16 else ""))
         res.point("verify-time", "offline check (canonical digest + Merkle proof)", n, offline / checks * 1e6,
                   x_label="batch size (records)", y_label="µs per bundle (grows with log2 N)")
         res.point("verify-time", "Merkle proof fold alone", n, fold / checks * 1e6)
+        res.point("verify-time", "floor: C JSON encoder + sha256 + keccak loop", n, 1e6 / floor)
 
 
 def _tracer(tmp: Path):
@@ -129,10 +135,15 @@ def record_local(res: Results, sizes: list[int], durable: int, threads: int) -> 
             done = WALL()
             assert result.records == n
             tracer.verify(tracer.bundle(result_digest(tracer)))
+            stored = stored_records(tracer, n) if n == max(sizes) else []
         res.add(Row("local", f"record() in tracer.batch() + flush, {n:,} records", n / (done - start), "records/s",
                     note=f"record {n / (recorded - start):,.0f}/s, flush {done - recorded:.3f} s"))
         res.point("records-per-second", "bctrace, local ledger (record + flush)", n, n / (done - start),
                   x_label="batch size (records)", y_label="records/s end to end")
+    floor = floors.record_floor(stored)
+    for row in floors.record_floor_rows("local", f"record() alone in tracer.batch(), {n:,} records", n / (recorded - start), floor, n):
+        res.add(row)
+    res.point("records-per-second", "floor of record(): canonical + storage steps (local run)", n, floor["both"])
     with tempfile.TemporaryDirectory() as tmp, _tracer(Path(tmp)) as tracer:
         start = WALL()
         for i in range(durable):
@@ -164,6 +175,26 @@ def record_local(res: Results, sizes: list[int], durable: int, threads: int) -> 
     res.add(Row("local", f"record() each durable, {threads} threads on one Tracer (group commit)", many, "records/s", "one thread", single,
                 target=">= 20,000/s from 8 threads (group commit)", target_value=20_000,
                 note="each call returns once its record is committed; one commit serves the records queued meanwhile"))
+    rows = floors.outbox_rows(stored[:durable])
+    per_commit = floors.commit_per_row(rows)
+    res.add(Row("local", f"record() each durable, {threads} threads on one Tracer (group commit)", many, "records/s",
+                "floor: bare sqlite3, one thread, INSERT + COMMIT per row", per_commit,
+                note="the outbox's pragmas (WAL, synchronous=NORMAL: a commit writes the WAL, no fsync); "
+                     + floors.target_note(20_000, per_commit, "records/s") + "; group commit can pass this floor only by "
+                     "sharing commits"))
+    fsynced = rows[: max(1, len(rows) // 10)]
+    res.add(Row("local", f"floor: bare sqlite3, one thread, INSERT + COMMIT per row, synchronous=FULL ({len(fsynced):,} rows)",
+                floors.commit_per_row(fsynced, "FULL"), "rows/s", "synchronous=NORMAL (the outbox's)", per_commit,
+                note="FULL fsyncs every commit (survives power loss); the outbox uses NORMAL (survives a process crash)"))
+
+
+def stored_records(tracer, n: int) -> list[dict]:
+    """``n`` records of the shape the outbox just stored (its first record, with ``seq`` and the
+    body's ``i`` varied): the input of the floors, so they hash and store what bctrace did."""
+    import json
+
+    template = json.loads(tracer.outbox._db.execute("SELECT record FROM records ORDER BY id LIMIT 1").fetchone()[0])
+    return [{**template, "seq": i, "body": {**template["body"], "i": i}} for i in range(n)]
 
 
 def result_digest(tracer) -> bytes:

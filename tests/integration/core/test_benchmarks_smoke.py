@@ -1,5 +1,6 @@
-"""``python -m benchmarks --smoke``: every benchmark still runs (tiny sizes, against a real
-anvil) and writes its JSON, Markdown table and plots, each case beside its baseline."""
+"""``python -m benchmarks --smoke --profile``: every benchmark still runs (tiny sizes, against a
+real anvil) and writes its JSON, Markdown table, plots and flame graphs, each case beside its
+baseline and each target beside its floor."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_smoke_run_writes_json_markdown_and_plots_for_every_suite(tmp_path):
-    subprocess.run([sys.executable, "-m", "benchmarks", "--smoke", "--out", str(tmp_path)], cwd=ROOT, check=True,
+    subprocess.run([sys.executable, "-m", "benchmarks", "--smoke", "--profile", "--out", str(tmp_path)], cwd=ROOT, check=True,
                    capture_output=True, text=True, timeout=300)
     (data_file,) = tmp_path.glob("*-smoke.json")
     data = json.loads(data_file.read_text())
@@ -30,6 +31,19 @@ def test_smoke_run_writes_json_markdown_and_plots_for_every_suite(tmp_path):
     assert "| suite | case | bctrace | baseline | ratio |" in table and "naive sequential" in table
     for plot in ("records-per-second", "gas-per-record", "verify-time"):
         assert (tmp_path / f"{data_file.stem}-{plot}.png").read_bytes().startswith(b"\x89PNG")
+    # every target beside its floor, measured in the same run
+    floors = {r["suite"] for r in data["rows"] if (r["baseline"] or "").startswith("floor:") or r["case"].startswith("floor:")}
+    assert floors >= {"verify", "local", "anchoring", "hashing"}
+    assert "floor: canonical + storage steps" in table and "floor: bound 2 / (2/S + 1/B)" in table
+    # EAS's published contracts deployed and attesting on the same anvil
+    eas = [r for r in data["rows"] if r["suite"] == "gas" and (r["baseline"] or "").startswith("EAS")]
+    assert {r["baseline"] for r in eas} >= {"EAS attest, one tx per record", "EAS multiAttest, 20 records"}
+    assert all(r["baseline_value"] > 100_000 for r in eas)  # an attestation stores a record: far above a 32-byte anchor
+    assert "EAS multiAttest (one attestation per record)" in data["series"]["gas-per-record"]["lines"]
+    # py-spy flame graphs kept beside the table and linked from it
+    for workload in ("record", "flush", "verify", "help"):
+        svg = tmp_path / f"{data_file.stem}-flame-{workload}.svg"
+        assert svg.read_text().lstrip().startswith("<?xml") and f"]({svg.name})" in table
 
 
 SCRIPTS = sorted(p.name for p in (ROOT / "benchmarks").glob("bench_*.py") if p.name != "bench_chain.py")
