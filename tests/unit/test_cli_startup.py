@@ -1,0 +1,92 @@
+"""Start-up of the command line: what ``bctrace --help`` and ``bctrace verify`` of a local-ledger
+bundle import, checked on the modules a real process has loaded when it exits (deterministic;
+the time itself is measured in ``benchmarks/``, ``python -m benchmarks --only startup``).
+
+``--help`` must load click and the list of commands with their one-line help, nothing that
+validates or checks; ``verify`` only what checking that bundle needs (pydantic for the bundle
+model, the local ledger), no chain library, database driver, web server or ML library."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bctrace import Tracer
+
+CHILD = textwrap.dedent(
+    """
+    import atexit, json, sys
+    out = sys.argv[1]
+    atexit.register(lambda: json.dump(sorted(sys.modules), open(out, "w")))
+    from bctrace.cli import main
+    sys.argv = ["bctrace", *sys.argv[2:]]
+    main()
+    """
+)
+
+NEVER = {
+    "web3", "eth_account", "eth_abi", "eth_utils", "eth_keys", "trie", "rlp", "solcx", "solders", "httpx",
+    "opentimestamps", "bitcoin", "psycopg", "starlette", "uvicorn", "numpy", "torch", "sklearn", "matplotlib",
+    "mlflow", "threadpoolctl", "blake3", "in_toto_attestation", "securesystemslib", "prov", "google", "rich",
+}
+"""Optional extras and heavy libraries: neither command may import any of them."""
+
+NOT_FOR_HELP = NEVER | {
+    "pydantic", "pydantic_core", "annotated_types", "bctrace._internal.config", "bctrace._internal.tracer",
+    "bctrace._internal.record", "bctrace._internal.bundle", "bctrace._internal.outbox", "tomllib", "tomli",
+    "sqlite3", "filelock", "rfc8785", "sha3", "pycountry",
+}
+"""``--help`` shows names and one-line help: no models, config, outbox or hashing."""
+
+NOT_FOR_LOCAL_VERIFY = NEVER | {
+    "bctrace._internal.outbox", "sqlite3", "bctrace._internal.builtin_kind_models", "pycountry",
+    "bctrace._internal.stores", "bctrace._internal.cid", "bctrace.service", "bctrace.web", "bctrace.ml.cli",
+    "bctrace_backends.evm.backend", "bctrace_backends.evm.cli",
+}
+"""Checking a local-ledger bundle reads the bundle and the ledger: no outbox (records waiting to
+be anchored play no part), no record kinds' models, content stores, service or EVM code."""
+
+
+def loaded(cwd: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Run ``bctrace ARGS`` as the console script does; the modules loaded at its exit."""
+    out = cwd / "modules.json"
+    result = subprocess.run([sys.executable, "-c", CHILD, str(out), *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return result, set(json.loads(out.read_text()))
+
+
+def assert_none_of(forbidden: set[str], modules: set[str]) -> None:
+    """No module of a forbidden package (top name) or a forbidden module (full name)."""
+    bad = sorted(m for m in modules if m.split(".")[0] in forbidden or any(m == f or m.startswith(f + ".") for f in forbidden))
+    assert not bad, f"imported: {', '.join(bad)}"
+
+
+def test_help_imports_only_the_command_list(tmp_path):
+    result, modules = loaded(tmp_path, "--help")
+    assert result.returncode == 0, result.stderr
+    for name in ("verify", "stamp", "evm", "ml", "ipfs"):  # core commands and the plugins' groups
+        assert f"  {name} " in result.stdout
+    assert_none_of(NOT_FOR_HELP, modules)
+
+
+def test_verify_of_a_local_ledger_bundle_imports_only_what_checks_it(tmp_path):
+    with Tracer.from_config(cwd=tmp_path) as tracer:
+        rec = tracer.record("startup", {"i": 1}, bundle_dir=tmp_path / "b")
+        tracer.flush()
+    bundle = tmp_path / "b" / f"{rec.digest_hex}.bctrace.json"
+    result, modules = loaded(tmp_path, "verify", str(bundle))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"OK {bundle}") and " verified " in result.stdout
+    assert "bctrace_backends.local.backend" in modules  # the ledger was consulted
+    assert_none_of(NOT_FOR_LOCAL_VERIFY, modules)
+
+
+@pytest.mark.parametrize("command", [["ml", "--help"], ["evm", "--help"], ["serve", "--help"]])
+def test_a_plugin_group_help_imports_no_extra(tmp_path, command):
+    result, modules = loaded(tmp_path, *command)
+    assert result.returncode == 0, result.stderr
+    assert_none_of(NEVER, modules)
