@@ -100,3 +100,10 @@ def test_a_plugin_group_help_imports_no_extra(tmp_path, command):
     result, modules, _ = loaded(tmp_path, *command)
     assert result.returncode == 0, result.stderr
     assert_none_of(NEVER, modules)
+
+
+def test_every_core_command_reference_loads_the_command_of_that_name():
+    from bctrace._internal.registry import load_reference
+    from bctrace.cli.app import CORE_COMMANDS
+
+    assert {name: load_reference(reference).name for name, reference in CORE_COMMANDS.items()} == {name: name for name in CORE_COMMANDS}
