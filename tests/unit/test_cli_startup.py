@@ -107,3 +107,19 @@ def test_every_core_command_reference_loads_the_command_of_that_name():
     from bctrace.cli.app import CORE_COMMANDS
 
     assert {name: load_reference(reference).name for name, reference in CORE_COMMANDS.items()} == {name: name for name in CORE_COMMANDS}
+
+
+def test_verify_asks_for_web3_only_when_an_evm_anchor_is_checked(tmp_path):
+    """An EVM chain in the config is built (its config checked), but a bundle with no anchor on
+    it imports no chain library: the backend's client is made when a node is first asked."""
+    (tmp_path / "bctrace.toml").write_text(
+        'default_chains = ["local"]\n[chains.local]\nbackend = "local"\n'
+        '[chains.l2]\nbackend = "evm"\nrpc_url = "http://127.0.0.1:9"\nchain_id = 1337\n'
+        'contract = "0x5f6F0B295f6E436bB13305D07C1517370dcc2D82"\n')
+    with Tracer.from_config(cwd=tmp_path) as tracer:
+        rec = tracer.record("startup", {"i": 2}, bundle_dir=tmp_path / "b")
+        tracer.flush()
+    result, modules, _ = loaded(tmp_path, "verify", str(tmp_path / "b" / f"{rec.digest_hex}.bctrace.json"))
+    assert result.returncode == 0, result.stderr
+    assert "bctrace_backends.evm.backend" in modules  # the configured EVM chain was built
+    assert_none_of(NEVER, modules)
