@@ -1,139 +1,28 @@
 """Built-in plugin: the record kinds bctrace knows, registered through ``bctrace_register_kinds``
 as a third party's would be. ``ml-run`` is the ML plugin's (:mod:`bctrace.ml.kind`).
 
-Amounts and quantities are decimal strings (``"25"``, ``"12.50"``), never JSON numbers: a
-double cannot hold every amount exactly, and two readers must see the same one.
+The models are registered by reference (:mod:`.builtin_kind_models`): building the plugin
+manager, which every command does, then costs no pydantic model.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any
+from typing import TYPE_CHECKING
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
-
-from .hexutil import Hex32
 from .hookspecs import hookimpl
-from .registry import KindRegistry
 
-_DECIMAL = re.compile(r"^(0|[1-9][0-9]*)(\.[0-9]+)?$")
+if TYPE_CHECKING:
+    from .registry import KindRegistry
 
-
-def _decimal(text: str) -> str:
-    if not _DECIMAL.match(text):
-        raise ValueError(f"{text!r} is not a decimal number written as text, such as \"25\" or \"12.50\"")
-    return text
-
-
-DecimalString = Annotated[str, AfterValidator(_decimal)]
-"""A non-negative decimal number written as text: ``25``, ``12.50``, ``0.001``."""
-Text = Annotated[str, StringConstraints(min_length=1)]
-
-
-def _iso4217(code: str) -> str:
-    import pycountry
-
-    if len(code) != 3 or not code.isupper() or pycountry.currencies.get(alpha_3=code) is None:
-        raise ValueError(f"{code!r} is not an ISO 4217 currency code (e.g. EUR, USD, CHF)")
-    return code
-
-
-Currency = Annotated[str, AfterValidator(_iso4217)]
-
-
-class _Strict(BaseModel):
-    """Kinds with a fixed vocabulary: an unknown field is a typo, refused with its name."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class _Open(BaseModel):
-    """Kinds whose records carry tool-made data besides the named fields."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-
-
-class Donation(_Strict):
-    donor: Text
-    recipient: Text
-    amount: DecimalString
-    currency: Currency
-    purpose: Text | None = None
-
-
-class SupplyStep(_Strict):
-    lot: Text | None = None
-    item: Text | None = None
-    from_: Text | None = Field(default=None, alias="from")
-    to: Text | None = None
-    location: Text | None = None
-    time: AwareDatetime | None = None
-    quantity: DecimalString | None = None
-    unit: Text | None = None
-
-    @model_validator(mode="after")
-    def _identified(self) -> SupplyStep:
-        if self.lot is None and self.item is None:
-            raise ValueError("field 'lot': a supply step needs a lot or an item id (lot or item)")
-        if self.quantity is not None and self.unit is None:
-            raise ValueError("field 'unit': a quantity needs its unit (kg, pcs, l, ...)")
-        return self
-
-
-class Authorship(_Strict):
-    """Who claims a work. The work is the record's subject (``bctrace stamp --kind authorship
-    --sign paper.pdf``) or its digest in ``work``; a signed record's ``author`` is the signer."""
-
-    work: Hex32 | None = None
-    """SHA-256 of the work, ``0x`` + 64 lowercase hex."""
-    authors: list[Text] | None = Field(default=None, min_length=1)
-    claimed_at: AwareDatetime | None = None
-    title: Text | None = None
-
-
-class StoreRef(_Strict):
-    store: Text
-    cid: Text
-
-
-class File(_Open):
-    description: Text | None = None
-    license: Text | None = None
-    stores: list[StoreRef] | None = None
-
-
-class Dataset(_Open):
-    name: Text | None = None
-    version: Text | None = None
-    license: Text | None = None
-    source: Text | None = None
-    doi: Text | None = None
-    manifest_format: Text | None = None
-    manifest: list[dict[str, Any]] | None = None
-    stores: list[StoreRef] | None = None
-
-
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-
-
-def _language(tag: str) -> str:
-    if not _LANGUAGE.match(tag):
-        raise ValueError(f"{tag!r} is not a BCP 47 language tag such as en or de-CH")
-    return tag
-
-
-class TextBody(_Open):
-    title: Text | None = None
-    language: Annotated[str, AfterValidator(_language)] | None = None
-    """A BCP 47 language tag (``en``, ``de-CH``)."""
+_MODELS = "bctrace._internal.builtin_kind_models"
 
 
 @hookimpl
 def bctrace_register_kinds(registry: KindRegistry) -> None:
-    registry.add("donation", Donation, description="A donation: donor, recipient, amount (decimal text), ISO 4217 currency, purpose",
-                 private=("donor",))
-    registry.add("supply-step", SupplyStep, description="A hand-over of a lot or item: from, to, location, time, quantity and unit")
-    registry.add("authorship", Authorship, description="A claim of authorship: the work's sha256, its authors, when claimed")
-    registry.add("file", File, description="A file by its hash (bctrace stamp FILE)")
-    registry.add("dataset", Dataset, description="A dataset or folder by its manifest (bctrace stamp FOLDER)")
-    registry.add("text", TextBody, description="A text by its (salted) hash (bctrace stamp -)")
+    registry.add("donation", f"{_MODELS}:Donation", private=("donor",),
+                 description="A donation: donor, recipient, amount (decimal text), ISO 4217 currency, purpose")
+    registry.add("supply-step", f"{_MODELS}:SupplyStep", description="A hand-over of a lot or item: from, to, location, time, quantity and unit")
+    registry.add("authorship", f"{_MODELS}:Authorship", description="A claim of authorship: the work's sha256, its authors, when claimed")
+    registry.add("file", f"{_MODELS}:File", description="A file by its hash (bctrace stamp FILE)")
+    registry.add("dataset", f"{_MODELS}:Dataset", description="A dataset or folder by its manifest (bctrace stamp FOLDER)")
+    registry.add("text", f"{_MODELS}:TextBody", description="A text by its (salted) hash (bctrace stamp -)")

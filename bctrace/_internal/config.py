@@ -24,11 +24,6 @@ from .backend import BackendConfig
 from .boundedread import read_bounded
 from .bundle import field_error
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 CONFIG_FILE = "bctrace.toml"
 DEFAULT_STATE_DIR = ".bctrace"
 DEFAULT_CHAIN = "local"
@@ -144,6 +139,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise ConfigError(f"config {path} is not UTF-8 text (byte {err.start} is {raw[err.start]:#04x})") from None
+    if sys.version_info >= (3, 11):  # imported here: most commands in a folder without a config read no TOML
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:

@@ -13,10 +13,12 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-from filelock import FileLock, Timeout
+from typing import TYPE_CHECKING
 
 from ..errors import LockTimeout, LockUnavailable
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 DEFAULT_TIMEOUT = 120.0
 """Seconds to wait for a lock another process holds (ledger appends and outbox set-up hold
@@ -34,6 +36,8 @@ def locked(lock: FileLock, *, what: str, timeout: float | None = None, poll: flo
     :param poll: seconds between attempts while another process holds the lock.
     :raises LockTimeout: another process held it for more than ``timeout`` seconds (exit 3).
     """
+    from filelock import Timeout  # imported with the first lock taken: reading needs none
+
     timeout = DEFAULT_TIMEOUT if timeout is None else timeout
     path = Path(lock.lock_file)
     try:

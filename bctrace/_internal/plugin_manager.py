@@ -10,17 +10,16 @@ the Python API), and everything else keeps working.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import logging
 import os
-from importlib import metadata
 from typing import Protocol, TypeVar
 
 import pluggy
 
 from ..errors import BctraceError, one_line
 from . import hookspecs
+from .entrypoints import entry_points
 from .registry import BackendRegistry, CommandRegistry, KindRegistry, SignerRegistry, StoreRegistry
 
 logger = logging.getLogger("bctrace.plugins")
@@ -110,6 +109,8 @@ RENAMED = hookspecs.RENAMED_HOOKS
 def _suggest(hook_name: str) -> str:
     if hook_name in RENAMED:
         return f" (plugin API 1.0 replaced it with {RENAMED[hook_name]!r}: see CHANGELOG.md)"
+    import difflib
+
     known = [n for n in dir(hookspecs) if n.startswith("bctrace_")]
     close = difflib.get_close_matches(hook_name, known, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
@@ -125,7 +126,7 @@ def build_plugin_manager(*, autoload: bool) -> BctracePluginManager:
     for module_name in BUILTIN_PLUGINS:
         pm.register_checked(importlib.import_module(module_name), module_name)
     if autoload:
-        for ep in sorted(metadata.entry_points(group=hookspecs.PROJECT), key=lambda e: e.name):
+        for ep in entry_points(hookspecs.PROJECT):
             if pm.has_plugin(ep.name) or pm.is_blocked(ep.name):
                 continue
             try:

@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import ValidationError
 
@@ -27,13 +27,15 @@ from .config import Config, load_config
 from .hexutil import to_0x
 from .kinds import validate_body
 from .merkle import MerkleTree
-from .outbox import Batch, Outbox, PendingAnchor, open_outbox
 from .plugin_manager import BctracePluginManager, backend_registry, get_plugin_manager, kind_registry, store_registry
 from .record import Record, Subject, new_salt, parse_digest
 from .registry import KindRegistry
 from .signatures import signer_class
-from .stores import ContentStore, StoreConfig
 from .verify import Policy, TrustedBlocks, VerificationReport, check_offline, verify_bundle, verify_trace
+
+if TYPE_CHECKING:  # imported where used: verifying a bundle needs neither the outbox nor a store
+    from .outbox import Batch, Outbox, PendingAnchor
+    from .stores import ContentStore, StoreConfig
 
 __all__ = ["FlushResult", "Recorded", "Trace", "Tracer", "UpgradeResult"]
 
@@ -128,6 +130,8 @@ class Tracer:
     @property
     def outbox(self) -> Outbox:
         if self._outbox is None:
+            from .outbox import open_outbox
+
             self._outbox = open_outbox(self.config.state_dir, self.config.outbox)
         return self._outbox
 
@@ -812,5 +816,5 @@ def open_store(config: Config, name: str, plugin_manager: BctracePluginManager |
     except KeyError:
         known = ", ".join(config.stores) or "none"
         raise ConfigError(f"store {name!r} is not configured in {config.describe_source()} (configured: {known})") from None
-    store_config = cast(StoreConfig, cfg)
+    store_config = cast("StoreConfig", cfg)
     return store_registry(plugin_manager).get(store_config.backend)(name, store_config)

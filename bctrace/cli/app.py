@@ -16,17 +16,19 @@ import click
 
 from .._internal.registry import CORE, CommandRegistry, load_reference
 from ..errors import BctraceError, one_line
-from .anchoring import fetch_proofs, flush, record, stamp, status, upgrade
-from .checking import bundle_cmd, show, verify
 from .context import deprecated
-from .disclosing import disclose
-from .exporting import export, import_cmd
-from .kinds import kinds
-from .project import chains, init
-from .serve import serve
 
-CORE_COMMANDS: tuple[click.Command, ...] = (stamp, record, flush, upgrade, fetch_proofs, status, verify, show, bundle_cmd, chains, init,
-                                          serve, export, import_cmd, disclose, kinds)
+CORE_COMMANDS: dict[str, str] = {
+    "stamp": "bctrace.cli.anchoring:stamp", "record": "bctrace.cli.anchoring:record", "flush": "bctrace.cli.anchoring:flush",
+    "upgrade": "bctrace.cli.anchoring:upgrade", "fetch-proofs": "bctrace.cli.anchoring:fetch_proofs",
+    "status": "bctrace.cli.anchoring:status", "verify": "bctrace.cli.checking:verify", "show": "bctrace.cli.checking:show",
+    "bundle": "bctrace.cli.checking:bundle_cmd", "chains": "bctrace.cli.project:chains", "init": "bctrace.cli.project:init",
+    "serve": "bctrace.cli.serve:serve", "export": "bctrace.cli.exporting:export", "import": "bctrace.cli.exporting:import_cmd",
+    "disclose": "bctrace.cli.disclosing:disclose", "kinds": "bctrace.cli.kinds:kinds",
+}
+"""The core commands by name, as import references: a command's module (and what it imports) is
+loaded only when that command runs or ``--help`` lists it, so ``bctrace verify`` does not pay for
+``serve`` or ``stamp``."""
 
 
 def _commands(ctx: click.Context) -> CommandRegistry:
@@ -38,8 +40,8 @@ def _commands(ctx: click.Context) -> CommandRegistry:
         from .._internal.plugin_manager import command_registry, get_plugin_manager
 
         core = CommandRegistry()
-        for command in CORE_COMMANDS:
-            core.add(command)
+        for name, reference in CORE_COMMANDS.items():
+            core.add(reference, name=name)
         pm = get_plugin_manager()
         registry = command_registry(pm, core=core)
         for problem in [*pm.problems, *registry.problems]:

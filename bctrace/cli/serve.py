@@ -19,7 +19,7 @@ from .context import get_tracer
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on (loopback by default; anything else exposes the project's records).")
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port).")
-@click.option("--export", "export_dir", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--export", "export_dir", type=click.Path(path_type=Path),  # a file there is export_site's one-line error
               help="Write the static verifier site into DIR and exit (no server, no project needed).")
 @service_options
 @click.pass_context

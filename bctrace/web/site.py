@@ -28,7 +28,10 @@ def export_site(target: Path) -> list[Path]:
     file. Only the site's own files are written, each directly inside ``target``."""
     if target.exists() and not target.is_dir():
         raise UsageError(f"--export {target}: exists and is not a folder")
-    target.mkdir(parents=True, exist_ok=True)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # a file on the way (--export FILE/site), no permission, ...
+        raise UsageError(f"--export {target}: cannot create the folder: {err.strerror or err}") from None
     written = []
     for name, data in sorted(site_files().items()):
         path = target / Path(name).name

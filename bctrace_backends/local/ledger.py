@@ -16,15 +16,17 @@ import hashlib
 import json
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from filelock import FileLock
+from typing import TYPE_CHECKING, Any
 
 from bctrace.api import canonical_bytes, json_nesting, locked, to_0x
 from bctrace.errors import LedgerTampered
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 LEDGER_FORMAT = "bctrace-local-v1"
 LEDGER_FILE = "ledger.jsonl"
@@ -81,8 +83,20 @@ class Ledger:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.path = folder / LEDGER_FILE
-        self._lock = FileLock(str(folder / (LEDGER_FILE + ".lock")))
         self._cache: tuple[tuple[int, int], LedgerState] | None = None
+        self._file_lock: FileLock | None = None
+        self._making_lock = threading.Lock()
+
+    @property
+    def _lock(self) -> FileLock:
+        """The lock of appends, one object per ledger (:func:`bctrace.api.locked`), made on the
+        first append: reading and verifying take no lock, and do not import ``filelock``."""
+        with self._making_lock:
+            if self._file_lock is None:
+                from filelock import FileLock
+
+                self._file_lock = FileLock(str(self.folder / (LEDGER_FILE + ".lock")))
+            return self._file_lock
 
     def exists(self) -> bool:
         return self.path.is_file()

@@ -28,8 +28,11 @@ def test_serve_on_a_port_in_use_is_one_line_exit_2(serve_process, tmp_path):
 def test_export_into_a_file_is_a_usage_error_and_leaves_it(tmp_path):
     (tmp_path / "taken").write_text("a file, not a folder")
     result = subprocess.run([str(BCTRACE), "serve", "--export", "taken"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
-    assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "'--export': Directory 'taken' is a file" in result.stderr
+    assert result.returncode == 2
+    assert result.stderr == "error: --export taken: exists and is not a folder\n"  # one line, as every usage error
+    beneath = subprocess.run([str(BCTRACE), "serve", "--export", "taken/site"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert beneath.returncode == 2 and beneath.stderr.startswith("error: --export taken/site: cannot create the folder: ")
+    assert len(beneath.stderr.splitlines()) == 1
     assert (tmp_path / "taken").read_text() == "a file, not a folder"
 
 
