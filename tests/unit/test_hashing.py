@@ -40,6 +40,19 @@ def test_one_pass_equals_separate_hashes(tmp_path: Path, small_blocks: int, size
     assert got.cid == cid_of_bytes(data, CidParams(chunk_size=chunk))
 
 
+@pytest.mark.parametrize("size", [64 * KIB + 1, 1000 * KIB])
+def test_blake3_without_a_cid_is_pipelined_and_equal(tmp_path: Path, small_blocks: int, size: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = random.Random(size).randbytes(size)
+    path = tmp_path / "f.bin"
+    path.write_bytes(data)
+    calls: list[int] = []
+    pipelined = hashing._pipelined
+    monkeypatch.setattr(hashing, "_pipelined", lambda *a: calls.append(1) or pipelined(*a))
+    got = hash_file(path, blake3=True)
+    assert calls and got.sha256 == hashlib.sha256(data).digest() and got.size == size
+    assert got.blake3 == blake3.blake3(data).digest() and got.cid is None
+
+
 def test_fill_survives_short_reads() -> None:
     class Trickle(io.RawIOBase):
         def __init__(self, data: bytes) -> None:
