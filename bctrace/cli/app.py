@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -79,9 +79,17 @@ class BctraceGroup(click.Group):
                 return None
         return entry
 
+    def make_context(self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as err:  # the root's own options (``bctrace --bogus``)
+            _usage_error(err)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except click.UsageError as err:  # a subcommand's (unknown command or option, bad value, missing argument)
+            _usage_error(err)
         except BctraceError as err:
             click.echo(f"error: {err.one_line()}", err=True)
             if (ctx.obj or {}).get("debug"):
@@ -90,6 +98,14 @@ class BctraceGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted; records already recorded stay in the outbox", err=True)
             ctx.exit(130)
+
+
+def _usage_error(err: click.UsageError) -> NoReturn:
+    """Click's usage mistakes as one line like every other error (click's own form is three:
+    usage, a hint, the error), naming the command and where its help is; exit 2."""
+    where = err.ctx.command_path if err.ctx is not None else "bctrace"
+    click.echo(f"error: {where}: {one_line(err.format_message())} (see '{where} --help')", err=True)
+    raise click.exceptions.Exit(err.exit_code)
 
 
 @click.group(cls=BctraceGroup)

@@ -102,3 +102,16 @@ def test_nan_through_the_python_api_is_our_own_line(project: Path) -> None:
     with Tracer.from_config() as tracer, pytest.raises(UsageError) as err:
         tracer.record("x", {"loss": float("nan")})
     assert str(err.value) == "record of kind 'x': body.loss: nan is not a JSON number; record it as a string"
+
+
+@pytest.mark.parametrize("args, message", [
+    (("verify",), " verify: Missing argument 'TARGETS...'. (see '"),
+    (("nosuch",), ": No such command 'nosuch'."),
+    (("--bogus", "status"), ": No such option '--bogus'"),
+    (("verify", "--ledger", "/nonexistent-bctrace", "x.json"), " verify: Invalid value for '--ledger'"),
+    (("evm", "nosuch"), " evm: No such command 'nosuch'."),
+], ids=["missing-argument", "unknown-command", "unknown-root-option", "bad-path", "unknown-plugin-subcommand"])
+def test_click_usage_mistakes_are_one_line_exit_2(project: Path, cli, args: tuple[str, ...], message: str) -> None:
+    """Click's own three-line usage errors become our one line, naming the command and its help."""
+    err = one_line_error(cli(*args))
+    assert message in err and err.rstrip().endswith(" --help')")
