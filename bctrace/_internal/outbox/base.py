@@ -112,7 +112,10 @@ class Outbox(ABC):
         """Make every ``append`` inside the block one transaction: many records for the cost of
         one commit. They become durable together when the block ends, also when it ends with an
         exception (what was recorded is kept, then the exception goes on). A crash inside the
-        block loses the block's records (none was acknowledged as durable yet)."""
+        block loses the block's records (none was acknowledged as durable yet). An
+        implementation may write the records in bulk when the block ends: a digest repeated
+        inside the block is refused at once, one stored before it may be reported
+        (:class:`~bctrace.errors.UsageError`) when the block ends, after the others are stored."""
 
     # -- recording --------------------------------------------------------------------------
 
@@ -122,7 +125,9 @@ class Outbox(ABC):
 
         ``build(seq, prev_digest)`` is called inside the write transaction so that two writers
         (threads or processes) never take the same ``seq`` of a trace. ``new_trace=True`` (a fresh
-        random trace id) skips looking up earlier steps. A digest already in the outbox raises
+        random trace id) skips looking up earlier steps; its step is ``build(0, None)``, which an
+        implementation may call before the transaction (nothing to race for), so that threads
+        build their records in parallel with a commit. A digest already in the outbox raises
         :class:`~bctrace.errors.UsageError` and stores nothing. Returns ``(seq, digest)``.
         """
 
