@@ -289,17 +289,19 @@ class SQLiteOutbox(Outbox):
             first = db.execute("SELECT trace FROM records WHERE batch IS NULL ORDER BY id LIMIT 1").fetchone() if one_trace else None
             if first is not None:
                 only, params = " AND trace = ?", (first[0],)
-            rows = db.execute(f"SELECT id, digest FROM records WHERE batch IS NULL{only} ORDER BY id", params).fetchall()
-            if not rows:
+            # streamed: only the digests are held, not every row
+            digests = [r[0] for r in db.execute(f"SELECT digest FROM records WHERE batch IS NULL{only} ORDER BY id", params)]
+            if not digests:
                 return None
-            tree = MerkleTree([r[1] for r in rows])
+            last = db.execute(f"SELECT max(id) FROM records WHERE batch IS NULL{only}", params).fetchone()[0]
+            tree = MerkleTree(digests)
             cur = db.execute(
                 "INSERT INTO batches(root, chains, created) VALUES (?, ?, ?)",
                 (tree.root, json.dumps(chains), time.time()),
             )
             batch_id = cur.lastrowid
             assert batch_id is not None
-            db.execute(f"UPDATE records SET batch = ? WHERE batch IS NULL AND id <= ?{only}", (batch_id, rows[-1][0], *params))
+            db.execute(f"UPDATE records SET batch = ? WHERE batch IS NULL AND id <= ?{only}", (batch_id, last, *params))
         self._tree_cache = (batch_id, tree)
         return Batch(batch_id, tree.root, chains)
 
