@@ -83,12 +83,15 @@ class GroupCommitter(Generic[T]):
 
     def _lead(self) -> None:
         """Commit everything queued, then hand the lead to the first write queued meanwhile."""
-        with self._mutex:
-            if not self._gathered.wait_for(lambda: len(self._queue) >= self._expect, self._delay):
-                self._expect = max(1, len(self._queue))
-            batch, self._queue = self._queue, []
-            self._expect = max(self._expect, len(batch))
+        batch: list[Write[T]] = []
         try:
+            with self._mutex:
+                try:
+                    if not self._gathered.wait_for(lambda: len(self._queue) >= self._expect, self._delay):
+                        self._expect = max(1, len(self._queue))
+                finally:  # also when interrupted: every queued write ends, done or failed
+                    batch, self._queue = self._queue, []
+                    self._expect = max(self._expect, len(batch))
             self._commit_batch(batch)
         except BaseException as err:  # the commit itself failed: no write of the batch is durable
             for w in batch:

@@ -100,3 +100,40 @@ def test_many_threads_many_writes_every_result_once():
         t.join(30)
     assert sorted(seen) == sorted(t * 1000 + i for t in range(8) for i in range(300))
     assert all(out[t] == [t * 1000 + i for i in range(300)] for t in range(8))
+
+
+def test_a_commit_gathers_as_many_writes_as_the_last_one_had_and_a_lone_writer_never_waits():
+    # With the GIL a thread back from a commit would otherwise commit its next write alone while
+    # the others wait to run: the next commit waits (up to `delay`) for as many writes as the last.
+    batches: list[list[int]] = []
+    release = threading.Event()
+
+    def commit(batch: list[Write[int]]) -> None:
+        if not batches:
+            release.wait(10)
+        batches.append(sorted(w.job for w in batch))
+
+    committer: GroupCommitter[int] = GroupCommitter(commit, delay=60)
+    first = threading.Thread(target=committer.submit, args=(0,))
+    first.start()
+    wait_until(lambda: committer._leading)
+    others = [threading.Thread(target=committer.submit, args=(i,)) for i in (1, 2, 3)]
+    for t in others:
+        t.start()
+    wait_until(lambda: len(committer._queue) == 3)
+    release.set()
+    for t in [first, *others]:
+        t.join(10)
+    assert batches == [[0], [1, 2, 3]]
+    again = [threading.Thread(target=committer.submit, args=(i,)) for i in (4, 5, 6)]
+    for t in again:
+        t.start()
+    for t in again:
+        t.join(30)
+    assert batches[2:] == [[4, 5, 6]]  # one commit for the three, however they were scheduled
+
+    lone: GroupCommitter[int] = GroupCommitter(lambda batch: None, delay=60)
+    started = time.monotonic()
+    for i in range(20):
+        lone.submit(i)
+    assert time.monotonic() - started < 30  # never waited out the delay (20 waits: 20 minutes)
