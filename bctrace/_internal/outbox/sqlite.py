@@ -58,6 +58,10 @@ CREATE TABLE IF NOT EXISTS anchors(
 """
 
 
+CACHE_KIB = -32_768
+"""SQLite page cache of the connection (negative: KiB): large enough that inserting a big batch
+or assigning it to a Merkle batch does not evict the index pages it keeps touching."""
+
 GROUP_ROWS = 10_000
 """Records a group buffers before it inserts them (bounds its memory)."""
 
@@ -87,6 +91,7 @@ class SQLiteOutbox(Outbox):
                 self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute(f"PRAGMA cache_size={CACHE_KIB}")
                 self._db.executescript(_SCHEMA)
             except sqlite3.Error as err:
                 raise OutboxError(f"outbox {self.path} cannot be opened: {err}") from err
