@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from ...errors import UsageError
 from ..bundle import AnchorReceipt
+from ..hexutil import to_0x
 from ..merkle import MerkleTree
 
 BuildStep = Callable[[int, "bytes | None"], "tuple[bytes, bytes, str | None]"]
@@ -77,6 +78,11 @@ class ListedRecord:
 
 SEARCH_LIMIT = 500
 """Most traces one search returns (the most recently extended first)."""
+
+
+def already_stored(digest: bytes) -> str:
+    """The one-line refusal of a record whose digest is already in the outbox."""
+    return f"record {to_0x(digest)} is already in the outbox (add a salt to record the same content twice)"
 
 
 def like_prefix(text: str) -> str:

@@ -26,7 +26,7 @@ from ..groupcommit import GroupCommitter, Write
 from ..hexutil import to_0x
 from ..locks import locked
 from ..merkle import MerkleTree
-from .base import SEARCH_LIMIT, Batch, BuildStep, ListedRecord, Outbox, PendingAnchor, StoredRecord, chains_without, like_prefix
+from .base import SEARCH_LIMIT, Batch, BuildStep, ListedRecord, Outbox, PendingAnchor, StoredRecord, already_stored, chains_without, like_prefix
 
 OUTBOX_FILE = "outbox.sqlite"
 
@@ -69,10 +69,6 @@ _INSERT = "INSERT INTO records(digest, trace, seq, record, bundle_path) VALUES (
 _Row = tuple[bytes, str, int, str, "str | None"]
 _Append = tuple[str, "BuildStep | None", "_Row | None"]
 """A queued append: ``(trace, build, None)``, or ``(trace, None, row)`` built by its caller."""
-
-
-def _duplicate(digest: bytes) -> str:
-    return f"record {to_0x(digest)} is already in the outbox (add a salt to record the same content twice)"
 
 
 class SQLiteOutbox(Outbox):
@@ -152,7 +148,7 @@ class SQLiteOutbox(Outbox):
                 if db.in_transaction:
                     db.execute("COMMIT")
             if refused:
-                raise UsageError(f"{_duplicate(refused[0])}; {len(refused)} record(s) of the group were refused, the others are stored")
+                raise UsageError(f"{already_stored(refused[0])}; {len(refused)} record(s) of the group were refused, the others are stored")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -212,7 +208,7 @@ class SQLiteOutbox(Outbox):
             if built:
                 rows = [w.job[2] for w in built]
                 for i in self._insert_rows(db, rows):  # type: ignore[arg-type]
-                    built[i].error = UsageError(_duplicate(rows[i][0]))  # type: ignore[index]
+                    built[i].error = UsageError(already_stored(rows[i][0]))  # type: ignore[index]
                 for w, row in zip(built, rows, strict=True):
                     if w.error is None:
                         w.result = (0, row[0])  # type: ignore[index]
@@ -236,7 +232,7 @@ class SQLiteOutbox(Outbox):
         row = (digest, trace, seq, canonical.decode("utf-8"), bundle_path)
         if self._in_group:
             if digest in self._buffer:
-                raise UsageError(_duplicate(digest))
+                raise UsageError(already_stored(digest))
             self._buffer[digest] = row
             self._group_heads[trace] = (seq, digest)
             if len(self._buffer) >= GROUP_ROWS:
@@ -245,7 +241,7 @@ class SQLiteOutbox(Outbox):
         try:
             db.execute(_INSERT, row)
         except sqlite3.IntegrityError:
-            raise UsageError(_duplicate(digest)) from None
+            raise UsageError(already_stored(digest)) from None
         return seq, digest
 
     def _insert_buffered(self, db: sqlite3.Connection) -> None:
