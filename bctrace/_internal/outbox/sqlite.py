@@ -204,14 +204,14 @@ class SQLiteOutbox(Outbox):
         record refused by its builder or as a duplicate fails only its own call (a failed INSERT
         undoes only itself in SQLite)."""
         with self._write() as db:
-            built = [w for w in writes if w.job[2] is not None]
+            built = [(w, row) for w in writes if (row := w.job[2]) is not None]
             if built:
-                rows = [w.job[2] for w in built]
-                for i in self._insert_rows(db, rows):  # type: ignore[arg-type]
-                    built[i].error = UsageError(already_stored(rows[i][0]))  # type: ignore[index]
-                for w, row in zip(built, rows, strict=True):
-                    if w.error is None:
-                        w.result = (0, row[0])  # type: ignore[index]
+                refused = set(self._insert_rows(db, [row for _, row in built]))
+                for i, (w, row) in enumerate(built):
+                    if i in refused:
+                        w.error = UsageError(already_stored(row[0]))
+                    else:
+                        w.result = (0, row[0])
             for write in writes:
                 trace, build, _ = write.job
                 if build is not None:
