@@ -110,7 +110,7 @@ class Record(BaseModel):
         of ``Tracer.record``), or None where that is not certain (a datetime or subject
         subclass): the caller then takes the serializer. The body is the validated body itself,
         not a copy, so this is for canonicalising only, never handed out. A hypothesis test
-        (``tests/unit/test_record.py``) checks its canonical bytes against the serializer's."""
+        (``tests/unit/test_canonical.py``) checks its canonical bytes against the serializer's."""
         created = self.created
         stamp = created.isoformat() if type(created) is datetime else ""
         if not stamp.endswith("+00:00") or any(type(s) is not Subject for s in self.subjects):
