@@ -119,8 +119,8 @@ class Outbox(ABC):
         one commit. They become durable together when the block ends, also when it ends with an
         exception (what was recorded is kept, then the exception goes on). A crash inside the
         block loses the block's records (none was acknowledged as durable yet). An
-        implementation may write the records in bulk when the block ends: a digest repeated
-        inside the block is refused at once, one stored before it may be reported
+        implementation may write the records in bulk: a record whose digest is already stored
+        (before the block, or earlier in it) may then be reported
         (:class:`~bctrace.errors.UsageError`) when the block ends, after the others are stored."""
 
     # -- recording --------------------------------------------------------------------------

@@ -115,10 +115,10 @@ class SQLiteOutbox(Outbox):
         exception (what was recorded is kept, then the exception goes on).
 
         The records are buffered and inserted with ``executemany`` every :data:`GROUP_ROWS`
-        records and when the block ends (memory stays bounded). A digest repeated inside the
-        group is refused at once; one already stored before the group is reported
-        (:class:`~bctrace.errors.UsageError`) when the group ends, after the others are
-        committed, as :class:`~.postgres.PostgresOutbox` does."""
+        records and when the block ends (memory stays bounded). A digest repeated among the
+        buffered records is refused at once; one already inserted (before the group, or from an
+        earlier chunk of it) is reported (:class:`~bctrace.errors.UsageError`) when the group
+        ends, after the others are committed, as :class:`~.postgres.PostgresOutbox` does."""
         with self._lock:
             if self._in_group:
                 yield
