@@ -87,7 +87,8 @@ def test_fast_path_takes_every_plain_value(value):
 def test_known_divergences_fall_back_to_rfc8785():
     # Python's json would write these differently from RFC 8785; the fast path must decline.
     for value in (1.0, 1e16, 1e-5, 1e21, -0.0, 2**53, {"\U0001f600": 1, "\ufb01": 2}, Level.LOW, Tag.A, "\ud800",
-                  {"a": float("nan")}):
+                  {"a": float("nan")}, {"a": 2**53}, {"a": -(2**53)}, [2**60], {"a": {"b": [True, None, 2**53]}},
+                  {"a": "\ud800"}, {"a": 1.0}, {"\U0001f600": True}):
         assert fast_canonical(value) is None, value
     assert canonical_bytes({"\U0001f600": 1, "\ufb01": 2}) == rfc8785.dumps({"\U0001f600": 1, "\ufb01": 2})
     assert canonical_bytes([1.0, 1e-7, 1e21]) == b"[1,1e-7,1e+21]"
