@@ -79,9 +79,17 @@ def is_plain(value: Any, depth: int = 0) -> bool:
         for key, item in value.items():
             if type(key) is not str or not (key.isascii() or max(key) < "\ud800"):
                 return False
-            # ASCII strings and safe integers inline: most leaves, without a call each
+            # the common leaves inline, without a call each: ASCII text, safe integers, true,
+            # false, null (anything else, or non-ASCII text, is asked recursively)
             leaf = type(item)
-            if leaf is str and item.isascii() or leaf is int and -_SAFE <= item <= _SAFE:
+            if leaf is str:
+                if item.isascii():
+                    continue
+            elif leaf is int:
+                if -_SAFE <= item <= _SAFE:
+                    continue
+                return False
+            elif item is None or leaf is bool:
                 continue
             if not is_plain(item, depth + 1):
                 return False

@@ -94,6 +94,10 @@ class Record(BaseModel):
     def canonical_bytes(self) -> bytes:
         """RFC 8785 bytes of the record: the exact input of :meth:`digest`. Raises ``ValueError``
         naming the field when a value would not read back as itself from its JSON."""
+        data = self._plain_json_dict()
+        fast = fast_canonical(data) if data is not None else None
+        if fast is not None:
+            return fast
         data = self.to_json_dict()
         fast = fast_canonical(data)
         if fast is not None:
@@ -101,9 +105,34 @@ class Record(BaseModel):
         check_value(data, "record")
         return canonical_bytes(data)
 
+    def _plain_json_dict(self) -> dict[str, Any] | None:
+        """What :meth:`to_json_dict` returns, built without pydantic's serializer (the hot path
+        of ``Tracer.record``), or None where that is not certain (a datetime or subject
+        subclass): the caller then takes the serializer. The body is the validated body itself,
+        not a copy, so this is for canonicalising only, never handed out. A hypothesis test
+        (``tests/unit/test_canonical.py``) checks its canonical bytes against the serializer's."""
+        created = self.created
+        stamp = created.isoformat() if type(created) is datetime else ""
+        if not stamp.endswith("+00:00") or any(type(s) is not Subject for s in self.subjects):
+            return None
+        data: dict[str, Any] = {
+            "schema_version": self.schema_version, "kind": self.kind, "trace": self.trace, "seq": self.seq,
+            "created": stamp[:-6] + "Z", "body": self.body,
+            "subjects": [s.model_dump(mode="json", exclude_none=True) for s in self.subjects],
+        }
+        for name in _OPTIONAL:
+            value = getattr(self, name)
+            if value is not None:
+                data[name] = value
+        return data
+
     def digest(self) -> bytes:
         """SHA-256 of the canonical bytes (32 bytes)."""
         return hashlib.sha256(self.canonical_bytes()).digest()
+
+
+_OPTIONAL = tuple(name for name, info in Record.model_fields.items() if info.default is None)
+"""The record's fields left out of its JSON when unset."""
 
 
 class SubjectView(Subject):

@@ -271,16 +271,18 @@ class Tracer:
         :param public: private-by-default fields of the kind to record in clear.
         :param decoys: random digests added to each list of hidden fields.
         """
-        from .disclosure import keep, make_private, present
-
         trace_id = trace or secrets.token_hex(16)
-        body = validate_body(self.kinds, kind, body or {})
-        info = self.kinds.info.get(kind)
-        hidden = [p for p in (info.private if info else ()) if p not in public and present(body, p)] + [p for p in private if p not in public]
+        kinds = self.kinds
+        body = validate_body(kinds, kind, body or {})
+        info = kinds.info.get(kind)
         kept: Path | None = None
-        if hidden:
-            body, disclosures = make_private(body, dict.fromkeys(hidden), decoys=decoys)
-            kept = keep(self.config.state_dir, body, disclosures)
+        if private or (info is not None and info.private):
+            from .disclosure import keep, make_private, present
+
+            hidden = [p for p in (info.private if info else ()) if p not in public and present(body, p)] + [p for p in private if p not in public]
+            if hidden:
+                body, disclosures = make_private(body, dict.fromkeys(hidden), decoys=decoys)
+                kept = keep(self.config.state_dir, body, disclosures)
         signer = self._signer() if (sign if sign is not None else bool(self.config.signer and self.config.signer.sign_all)) else None
         if signer is not None:
             if author and author.lower() != signer.identity.lower():

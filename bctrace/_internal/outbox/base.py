@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from ...errors import UsageError
 from ..bundle import AnchorReceipt
+from ..hexutil import to_0x
 from ..merkle import MerkleTree
 
 BuildStep = Callable[[int, "bytes | None"], "tuple[bytes, bytes, str | None]"]
@@ -79,6 +80,11 @@ SEARCH_LIMIT = 500
 """Most traces one search returns (the most recently extended first)."""
 
 
+def already_stored(digest: bytes) -> str:
+    """The one-line refusal of a record whose digest is already in the outbox."""
+    return f"record {to_0x(digest)} is already in the outbox (add a salt to record the same content twice)"
+
+
 def like_prefix(text: str) -> str:
     """A ``LIKE ... ESCAPE '\\'`` pattern matching strings that start with ``text`` literally."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -112,7 +118,10 @@ class Outbox(ABC):
         """Make every ``append`` inside the block one transaction: many records for the cost of
         one commit. They become durable together when the block ends, also when it ends with an
         exception (what was recorded is kept, then the exception goes on). A crash inside the
-        block loses the block's records (none was acknowledged as durable yet)."""
+        block loses the block's records (none was acknowledged as durable yet). An
+        implementation may write the records in bulk: a record whose digest is already stored
+        (before the block, or earlier in it) may then be reported
+        (:class:`~bctrace.errors.UsageError`) when the block ends, after the others are stored."""
 
     # -- recording --------------------------------------------------------------------------
 
@@ -122,7 +131,9 @@ class Outbox(ABC):
 
         ``build(seq, prev_digest)`` is called inside the write transaction so that two writers
         (threads or processes) never take the same ``seq`` of a trace. ``new_trace=True`` (a fresh
-        random trace id) skips looking up earlier steps. A digest already in the outbox raises
+        random trace id) skips looking up earlier steps; its step is ``build(0, None)``, which an
+        implementation may call before the transaction (nothing to race for), so that threads
+        build their records in parallel with a commit. A digest already in the outbox raises
         :class:`~bctrace.errors.UsageError` and stores nothing. Returns ``(seq, digest)``.
         """
 

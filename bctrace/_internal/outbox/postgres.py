@@ -32,7 +32,7 @@ from ...errors import OutboxError, OutboxUnreachable, UsageError
 from ..bundle import AnchorReceipt
 from ..hexutil import to_0x
 from ..merkle import MerkleTree
-from .base import SEARCH_LIMIT, Batch, BuildStep, ListedRecord, Outbox, PendingAnchor, StoredRecord, chains_without, like_prefix
+from .base import SEARCH_LIMIT, Batch, BuildStep, ListedRecord, Outbox, PendingAnchor, StoredRecord, already_stored, chains_without, like_prefix
 
 LOCK_CLASS_TRACE = 0x6274_0001
 """Advisory lock namespace (first key) of a trace's hash chain: one writer per trace at a time."""
@@ -184,8 +184,7 @@ class PostgresOutbox(Outbox):
             if failure is not None:
                 raise failure
             if refused:
-                raise UsageError(f"record {to_0x(refused[0])} is already in the outbox (add a salt to record the same content twice); "
-                                 f"{len(refused)} record(s) of the group were refused, the others are stored")
+                raise UsageError(f"{already_stored(refused[0])}; {len(refused)} record(s) of the group were refused, the others are stored")
 
     def _insert_buffered(self) -> list[bytes]:
         """Insert the group's records in one statement; returns the digests refused as duplicates."""
@@ -219,7 +218,7 @@ class PostgresOutbox(Outbox):
             canonical, digest, bundle_path = build(seq, prev)
             if self._in_group:
                 if digest in self._buffer:
-                    raise UsageError(f"record {to_0x(digest)} is already in the outbox (add a salt to record the same content twice)")
+                    raise UsageError(already_stored(digest))
                 self._buffer[digest] = (trace, seq, canonical.decode("utf-8"), bundle_path)
                 if not new_trace:
                     self._group_heads[trace] = (seq, digest)
@@ -228,7 +227,7 @@ class PostgresOutbox(Outbox):
                                   "ON CONFLICT (digest) DO NOTHING RETURNING id",
                                   (digest, trace, seq, canonical.decode("utf-8"), bundle_path)).fetchone()
             if inserted is None:
-                raise UsageError(f"record {to_0x(digest)} is already in the outbox (add a salt to record the same content twice)")
+                raise UsageError(already_stored(digest))
         return seq, digest
 
     def pending_count(self) -> int:

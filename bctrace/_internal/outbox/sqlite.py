@@ -9,6 +9,7 @@ already-anchored root as success (see :mod:`.base` for the life of a record).
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import threading
@@ -25,7 +26,7 @@ from ..groupcommit import GroupCommitter, Write
 from ..hexutil import to_0x
 from ..locks import locked
 from ..merkle import MerkleTree
-from .base import SEARCH_LIMIT, Batch, BuildStep, ListedRecord, Outbox, PendingAnchor, StoredRecord, chains_without, like_prefix
+from .base import SEARCH_LIMIT, Batch, BuildStep, ListedRecord, Outbox, PendingAnchor, StoredRecord, already_stored, chains_without, like_prefix
 
 OUTBOX_FILE = "outbox.sqlite"
 
@@ -57,6 +58,19 @@ CREATE TABLE IF NOT EXISTS anchors(
 """
 
 
+CACHE_KIB = -32_768
+"""SQLite page cache of the connection (negative: KiB): large enough that inserting a big batch
+or assigning it to a Merkle batch does not evict the index pages it keeps touching."""
+
+GROUP_ROWS = 10_000
+"""Records a group buffers before it inserts them (bounds its memory)."""
+
+_INSERT = "INSERT INTO records(digest, trace, seq, record, bundle_path) VALUES (?, ?, ?, ?, ?)"
+_Row = tuple[bytes, str, int, str, "str | None"]
+_Append = tuple[str, "BuildStep | None", "_Row | None"]
+"""A queued append: ``(trace, build, None)``, or ``(trace, None, row)`` built by its caller."""
+
+
 class SQLiteOutbox(Outbox):
     def __init__(self, state_dir: Path) -> None:
         self.path = state_dir / OUTBOX_FILE
@@ -73,16 +87,23 @@ class SQLiteOutbox(Outbox):
                 self._db = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute(f"PRAGMA cache_size={CACHE_KIB}")
                 self._db.executescript(_SCHEMA)
             except sqlite3.Error as err:
                 raise OutboxError(f"outbox {self.path} cannot be opened: {err}") from err
         self._tree_cache: tuple[int, MerkleTree] | None = None
         self._in_group = False
         self._group_thread: int | None = None
+        self._buffer: dict[bytes, _Row] = {}
+        """A group's records not inserted yet (digest -> row), written by ``executemany``."""
+        self._group_heads: dict[str, tuple[int, bytes]] = {}
+        """The last step of each trace appended in the group (its rows may still be buffered)."""
+        self._refused: list[bytes] = []
+        """Digests of the group refused as already stored (reported when the group ends)."""
         # One connection, many threads: a transaction (a group, a write, a group commit) holds
         # this lock from BEGIN to COMMIT, so threads never interleave statements in one.
         self._lock = threading.RLock()
-        self._appends: GroupCommitter[tuple[str, BuildStep, bool]] = GroupCommitter(self._commit_appends)
+        self._appends: GroupCommitter[_Append] = GroupCommitter(self._commit_appends)
 
     def close(self) -> None:
         self._db.close()
@@ -91,7 +112,13 @@ class SQLiteOutbox(Outbox):
     def group(self) -> Iterator[None]:
         """Make every append inside the block one transaction: many records for the cost of one
         commit. They become durable together when the block ends, also when it ends with an
-        exception (what was recorded is kept, then the exception goes on)."""
+        exception (what was recorded is kept, then the exception goes on).
+
+        The records are buffered and inserted with ``executemany`` every :data:`GROUP_ROWS`
+        records and when the block ends (memory stays bounded). A digest repeated among the
+        buffered records is refused at once; one already inserted (before the group, or from an
+        earlier chunk of it) is reported (:class:`~bctrace.errors.UsageError`) when the group
+        ends, after the others are committed, as :class:`~.postgres.PostgresOutbox` does."""
         with self._lock:
             if self._in_group:
                 yield
@@ -105,20 +132,30 @@ class SQLiteOutbox(Outbox):
             self._group_thread = threading.get_ident()
             try:
                 yield
+                self._insert_buffered(db)
             except sqlite3.Error:
+                self._buffer.clear()
                 db.execute("ROLLBACK")
+                raise
+            except BaseException:
+                self._insert_buffered(db)  # keep what was recorded, then let the exception go on
                 raise
             finally:
                 self._in_group = False
                 self._group_thread = None
+                self._group_heads.clear()
+                refused, self._refused = self._refused, []
                 if db.in_transaction:
                     db.execute("COMMIT")
+            if refused:
+                raise UsageError(f"{already_stored(refused[0])}; {len(refused)} record(s) of the group were refused, the others are stored")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             db = self._db
             if self._in_group:
+                self._insert_buffered(db)  # what the group recorded is visible to its other writes
                 yield db
                 return
             try:
@@ -156,34 +193,78 @@ class SQLiteOutbox(Outbox):
         """
         if self._group_thread == threading.get_ident():
             return self._insert(self._db, trace, build, new_trace)
-        return self._appends.submit((trace, build, new_trace))
+        if new_trace:  # seq 0 without prev: build it here, outside the lock (see base.append)
+            canonical, digest, bundle_path = build(0, None)
+            return self._appends.submit((trace, None, (digest, trace, 0, canonical.decode("utf-8"), bundle_path)))
+        return self._appends.submit((trace, build, None))
 
-    def _commit_appends(self, writes: list[Write[tuple[str, BuildStep, bool]]]) -> None:
-        """One transaction for every queued append. A record refused by its builder or as a
-        duplicate fails only its own call (a failed INSERT undoes only itself in SQLite)."""
+    def _commit_appends(self, writes: list[Write[_Append]]) -> None:
+        """One transaction for every queued append: the rows built by their callers with one
+        ``executemany``, then the steps of existing traces in the order they were queued. A
+        record refused by its builder or as a duplicate fails only its own call (a failed INSERT
+        undoes only itself in SQLite)."""
         with self._write() as db:
+            built = [(w, row) for w in writes if (row := w.job[2]) is not None]
+            if built:
+                refused = set(self._insert_rows(db, [row for _, row in built]))
+                for i, (w, row) in enumerate(built):
+                    if i in refused:
+                        w.error = UsageError(already_stored(row[0]))
+                    else:
+                        w.result = (0, row[0])
             for write in writes:
-                try:
-                    write.result = self._insert(db, *write.job)
-                except Exception as err:
-                    write.error = err
+                trace, build, _ = write.job
+                if build is not None:
+                    try:
+                        write.result = self._insert(db, trace, build, False)
+                    except Exception as err:
+                        write.error = err
 
     def _insert(self, db: sqlite3.Connection, trace: str, build: BuildStep, new_trace: bool) -> tuple[int, bytes]:
         """The next step of ``trace``, inserted in the open transaction (statements prepared once:
-        sqlite3 caches them)."""
-        row = None
-        if not new_trace:
+        sqlite3 caches them), or buffered inside a group."""
+        head = self._group_heads.get(trace) if self._in_group else None
+        if head is None and not new_trace:
             row = db.execute("SELECT seq, digest FROM records WHERE trace = ? ORDER BY seq DESC LIMIT 1", (trace,)).fetchone()
-        seq, prev = (0, None) if row is None else (row[0] + 1, row[1])
+            head = None if row is None else (row[0], row[1])
+        seq, prev = (0, None) if head is None else (head[0] + 1, head[1])
         canonical, digest, bundle_path = build(seq, prev)
+        row = (digest, trace, seq, canonical.decode("utf-8"), bundle_path)
+        if self._in_group:
+            if digest in self._buffer:
+                raise UsageError(already_stored(digest))
+            self._buffer[digest] = row
+            self._group_heads[trace] = (seq, digest)
+            if len(self._buffer) >= GROUP_ROWS:
+                self._insert_buffered(db)
+            return seq, digest
         try:
-            db.execute(
-                "INSERT INTO records(digest, trace, seq, record, bundle_path) VALUES (?, ?, ?, ?, ?)",
-                (digest, trace, seq, canonical.decode("utf-8"), bundle_path),
-            )
+            db.execute(_INSERT, row)
         except sqlite3.IntegrityError:
-            raise UsageError(f"record {to_0x(digest)} is already in the outbox (add a salt to record the same content twice)") from None
+            raise UsageError(already_stored(digest)) from None
         return seq, digest
+
+    def _insert_buffered(self, db: sqlite3.Connection) -> None:
+        """Insert the group's buffered rows; the refused ones are kept for the group's end."""
+        rows, self._buffer = list(self._buffer.values()), {}
+        self._refused += [rows[i][0] for i in self._insert_rows(db, rows)]
+
+    @staticmethod
+    def _insert_rows(db: sqlite3.Connection, rows: list[_Row]) -> list[int]:
+        """``executemany`` of ``rows`` in the open transaction; returns the indexes of the rows
+        refused as already stored (each failed INSERT undoes only itself; the rest go on)."""
+        refused: list[int] = []
+        start = 0
+        while start < len(rows):
+            before = db.total_changes
+            try:
+                db.executemany(_INSERT, itertools.islice(rows, start, None))
+                break
+            except sqlite3.IntegrityError:
+                start += db.total_changes - before  # the rows before the failed one are in
+                refused.append(start)
+                start += 1
+        return refused
 
     def pending_count(self) -> int:
         return self._db.execute("SELECT count(*) FROM records WHERE batch IS NULL").fetchone()[0]
@@ -209,17 +290,19 @@ class SQLiteOutbox(Outbox):
             first = db.execute("SELECT trace FROM records WHERE batch IS NULL ORDER BY id LIMIT 1").fetchone() if one_trace else None
             if first is not None:
                 only, params = " AND trace = ?", (first[0],)
-            rows = db.execute(f"SELECT id, digest FROM records WHERE batch IS NULL{only} ORDER BY id", params).fetchall()
-            if not rows:
+            # streamed: only the digests are held, not every row
+            digests = [r[0] for r in db.execute(f"SELECT digest FROM records WHERE batch IS NULL{only} ORDER BY id", params)]
+            if not digests:
                 return None
-            tree = MerkleTree([r[1] for r in rows])
+            last = db.execute(f"SELECT max(id) FROM records WHERE batch IS NULL{only}", params).fetchone()[0]
+            tree = MerkleTree(digests)
             cur = db.execute(
                 "INSERT INTO batches(root, chains, created) VALUES (?, ?, ?)",
                 (tree.root, json.dumps(chains), time.time()),
             )
             batch_id = cur.lastrowid
             assert batch_id is not None
-            db.execute(f"UPDATE records SET batch = ? WHERE batch IS NULL AND id <= ?{only}", (batch_id, rows[-1][0], *params))
+            db.execute(f"UPDATE records SET batch = ? WHERE batch IS NULL AND id <= ?{only}", (batch_id, last, *params))
         self._tree_cache = (batch_id, tree)
         return Batch(batch_id, tree.root, chains)
 
