@@ -150,3 +150,25 @@ def test_bundle_text_is_json_dumps_indent_2_and_reads_back_the_same_values():
 
 def _dumps_indent_2(bundle: ProofBundle) -> str:
     return json.dumps(bundle.model_dump(mode="json", exclude_none=True), indent=2, ensure_ascii=False) + "\n"
+
+
+def test_an_edited_proof_fails_after_its_batch_warmed_the_verifier(project):
+    """Verifying many bundles in one Tracer keeps the batch's Merkle parents: a bundle with an
+    edited proof step verified after all of them still fails."""
+    from bctrace import Tracer
+    from bctrace.errors import ProofInvalid
+
+    (project / "bctrace.toml").write_text('bundle_dir = "bundles"\n')
+    with Tracer.from_config() as tracer:
+        with tracer.batch():
+            for i in range(16):
+                tracer.record("note", {"i": i})
+        paths = sorted(tracer.flush().bundles)
+        for path in paths:
+            assert tracer.verify(path).ok
+        data = json.loads(paths[3].read_text())
+        step = data["merkle"]["proof"][-1]
+        data["merkle"]["proof"][-1] = step[:-1] + ("0" if step[-1] != "0" else "1")
+        (project / "edited.bctrace.json").write_text(json.dumps(data))
+        with pytest.raises(ProofInvalid):
+            tracer.verify(project / "edited.bctrace.json")
