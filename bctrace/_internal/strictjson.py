@@ -137,16 +137,8 @@ def loads(text: str, *, max_depth: int = MAX_DEPTH) -> Any:
 def _loads_explained(text: str, max_depth: int) -> Any:
     """Parse a text :func:`loads` refused again, marking objects with a repeated key, and raise
     the problem with its path (the first refused number, else the first repeated key)."""
-    duplicates: list[_Duplicated] = []
-
-    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out = _object(pairs)
-        if isinstance(out, _Duplicated):
-            duplicates.append(out)
-        return out
-
     try:
-        value = json.loads(text, object_pairs_hook=hook, parse_int=_parse_int, parse_float=_parse_float,
+        value = json.loads(text, object_pairs_hook=_object, parse_int=_parse_int, parse_float=_parse_float,
                            parse_constant=_constant)
     except JsonProblem as err:
         raise JsonProblem(str(err), _path_of_refused(text)) from None
