@@ -31,47 +31,56 @@ def _running(pid: int) -> bool:
     return True
 
 
-def _writer_pid(name: str, suffix: str) -> int | None:
-    """The pid in a temp file name ``.NAME.<pid>.<random>.tmp`` whose ``NAME`` ends with
-    ``suffix``; ``None`` for any other name (the user's own hidden files are never touched)."""
+def _temp_of(name: str) -> tuple[str, int] | None:
+    """``(NAME, pid)`` of a temp file name ``.NAME.<pid>.<random>.tmp``; ``None`` for any other
+    name (the user's own hidden files are never touched)."""
     if not (name.startswith(".") and name.endswith(".tmp")):
         return None
     head, dot, _random = name[1:-4].rpartition(".")
     target, dot2, pid = head.rpartition(".")
-    if dot and dot2 and target.endswith(suffix) and pid.isascii() and pid.isdigit() and len(pid) <= 10:
-        return int(pid)
+    if dot and dot2 and target and pid.isascii() and pid.isdigit() and len(pid) <= 10:
+        return target, int(pid)
     return None
 
 
-def remove_stale_temps(folder: Path, suffix: str) -> list[Path]:
-    """Remove the temp files in ``folder`` of files named ``*suffix`` whose writing process is
-    gone, in one listing of the folder; return what was removed."""
-    removed: list[Path] = []
+def stale_temps(folder: Path) -> dict[str, list[Path]]:
+    """The temp files in ``folder`` whose writing process is gone, by the name of the file each
+    was written for, in one listing of the folder."""
+    found: dict[str, list[Path]] = {}
     try:
         entries = os.scandir(folder)
     except FileNotFoundError:
-        return removed
+        return found
     with entries:
         for entry in entries:
-            pid = _writer_pid(entry.name, suffix)
-            if pid is not None and pid != os.getpid() and not _running(pid):
-                Path(entry.path).unlink(missing_ok=True)
-                removed.append(Path(entry.path))
-    return removed
+            temp = _temp_of(entry.name)
+            if temp is not None and temp[1] != os.getpid() and not _running(temp[1]):
+                found.setdefault(temp[0], []).append(Path(entry.path))
+    return found
 
 
 class StaleTempSweep:
-    """:func:`remove_stale_temps` once per folder, for one run of writes (a flush): a temp file
-    left by a killed process goes with the next run that writes into its folder."""
+    """Removes the temp files killed processes left behind, for one run of writes (a flush):
+    each folder is listed once, at its first write; then the stale temps of every file named
+    ``*suffix`` in it go, and those of another file go when that file is written."""
 
     def __init__(self, suffix: str) -> None:
         self.suffix = suffix
-        self._swept: set[Path] = set()
+        self._stale: dict[Path, dict[str, list[Path]]] = {}
+        self.removed: list[Path] = []
 
-    def __call__(self, folder: Path) -> None:
-        if folder not in self._swept:
-            self._swept.add(folder)
-            remove_stale_temps(folder, self.suffix)
+    def __call__(self, target: Path) -> None:
+        stale = self._stale.get(target.parent)
+        if stale is None:
+            stale = self._stale[target.parent] = stale_temps(target.parent)
+            for name in [n for n in stale if n.endswith(self.suffix)]:
+                self._remove(stale.pop(name))
+        self._remove(stale.pop(target.name, []))
+
+    def _remove(self, paths: list[Path]) -> None:
+        for path in paths:
+            path.unlink(missing_ok=True)
+            self.removed.append(path)
 
 
 def write_private(path: Path, data: bytes, *, sync: bool = True) -> Path:

@@ -126,8 +126,8 @@ class ProofBundle(BaseModel):
         and one left by a killed process (its pid no longer running) is removed by the next
         write into the same folder (the next flush, which resumes the batch, rewrites its
         bundles). A writer of many bundles passes one ``sweep`` (:meth:`sweeper`) so that each
-        folder is listed once, not once per bundle."""
-        from .atomicfile import remove_stale_temps, temp_prefix
+        folder is listed once, not once per bundle (:class:`~bctrace._internal.atomicfile.StaleTempSweep`)."""
+        from .atomicfile import temp_prefix
 
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -139,10 +139,7 @@ class ProofBundle(BaseModel):
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        if sweep is None:
-            remove_stale_temps(target.parent, BUNDLE_SUFFIX)
-        else:
-            sweep(target.parent)
+        (sweep if sweep is not None else ProofBundle.sweeper())(target)
         return target
 
     @staticmethod

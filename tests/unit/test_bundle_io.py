@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from bctrace._internal.atomicfile import remove_stale_temps
+from bctrace._internal.atomicfile import StaleTempSweep
 from bctrace._internal.boundedread import read_bounded
 from bctrace._internal.bundle import BUNDLE_SUFFIX, MerkleProofInfo, ProofBundle
 from bctrace.errors import BundleError
@@ -57,7 +57,9 @@ def test_stale_temps_go_and_live_or_foreign_files_stay(tmp_path):
                tmp_path / f".0xef{BUNDLE_SUFFIX}.{'9' * 30}.abc.tmp"]  # not a pid any process can have
     for f in (stale, live, *foreign):
         f.write_text("")
-    assert remove_stale_temps(tmp_path, BUNDLE_SUFFIX) == [stale]
+    sweep = StaleTempSweep(BUNDLE_SUFFIX)
+    sweep(tmp_path / ("0x01" + BUNDLE_SUFFIX))
+    assert sweep.removed == [stale]
     assert not stale.exists() and live.exists() and all(f.exists() for f in foreign)
 
 
@@ -68,6 +70,21 @@ def test_a_write_sweeps_stale_temps_of_other_bundles_in_its_folder(tmp_path):
     bundle.write(tmp_path / ("0xcd" + BUNDLE_SUFFIX), sweep=ProofBundle.sweeper())
     assert not stale.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["0xcd" + BUNDLE_SUFFIX]
+
+
+@pytest.mark.parametrize("shared", [True, False])
+def test_a_bundle_of_another_name_sweeps_its_own_stale_temps(tmp_path, shared):
+    """``record(..., bundle_path=...)`` and ``bctrace bundle -o`` may name a bundle anything."""
+    stale = tmp_path / f".proof.json.{_dead_pid()}.k2j_x9q1.tmp"
+    other = tmp_path / f".notes.json.{_dead_pid()}.k2j_x9q1.tmp"
+    stale.write_text("")
+    other.write_text("")
+    bundle = ProofBundle(record={"kind": "x"}, digest="0x" + "a" * 64, merkle=MerkleProofInfo(root="0x" + "a" * 64, proof=[]))
+    sweep = ProofBundle.sweeper() if shared else None
+    if sweep is not None:
+        bundle.write(tmp_path / ("0xcd" + BUNDLE_SUFFIX), sweep=sweep)  # lists the folder first
+    bundle.write(tmp_path / "proof.json", sweep=sweep)
+    assert not stale.exists() and other.exists()
 
 
 def test_reading_a_small_bundle_does_not_allocate_the_size_limit(tmp_path):
