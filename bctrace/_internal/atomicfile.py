@@ -8,7 +8,7 @@ by another process (left alone).
 Finding them takes a listing of the folder. A writer of many files into one folder (a flush
 writing every bundle of a batch) lists each folder once through one :class:`StaleTempSweep`:
 listing it once per file made writing N bundles into one folder cost N listings of up to N
-entries (about 5 s of a 1,000-bundle flush, 50 s for 10,000).
+entries (writing the 10,000 bundles of a flush took 107 s at load 3.5; 1.5 s with one listing).
 """
 
 from __future__ import annotations
