@@ -4,6 +4,11 @@ A temp file is ``.NAME.<pid>.<random>.tmp`` beside ``NAME``: hidden, matched by 
 final files (``*.bctrace.json``), and carrying the pid of the process that writes it, so that a
 later write can tell a temp file of a killed process (removed) from one being written right now
 by another process (left alone).
+
+Finding them takes a listing of the folder. A writer of many files into one folder (a flush
+writing every bundle of a batch) lists each folder once through one :class:`StaleTempSweep`:
+listing it once per file made writing N bundles into one folder cost N listings of up to N
+entries (writing the 10,000 bundles of a flush took 107 s at load 3.5; 1.5 s with one listing).
 """
 
 from __future__ import annotations
@@ -21,20 +26,61 @@ def _running(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:  # alive, owned by someone else
+    except (PermissionError, OverflowError):  # alive, owned by someone else; or no pid at all: leave it
         return True
     return True
 
 
-def remove_stale_temps(target: Path) -> list[Path]:
-    """Remove temp files of ``target`` whose writing process is gone; return what was removed."""
-    removed = []
-    for tmp in target.parent.glob(f".{_escape(target.name)}.*.tmp"):
-        pid_text = tmp.name[len(target.name) + 2 :].split(".", 1)[0]
-        if pid_text.isdigit() and int(pid_text) != os.getpid() and not _running(int(pid_text)):
-            tmp.unlink(missing_ok=True)
-            removed.append(tmp)
-    return removed
+def _temp_of(name: str) -> tuple[str, int] | None:
+    """``(NAME, pid)`` of a temp file name ``.NAME.<pid>.<random>.tmp``; ``None`` for any other
+    name (the user's own hidden files are never touched)."""
+    if not (name.startswith(".") and name.endswith(".tmp")):
+        return None
+    head, dot, _random = name[1:-4].rpartition(".")
+    target, dot2, pid = head.rpartition(".")
+    if dot and dot2 and target and pid.isascii() and pid.isdigit() and len(pid) <= 10:
+        return target, int(pid)
+    return None
+
+
+def stale_temps(folder: Path) -> dict[str, list[Path]]:
+    """The temp files in ``folder`` whose writing process is gone, by the name of the file each
+    was written for, in one listing of the folder."""
+    found: dict[str, list[Path]] = {}
+    try:
+        entries = os.scandir(folder)
+    except FileNotFoundError:
+        return found
+    with entries:
+        for entry in entries:
+            temp = _temp_of(entry.name)
+            if temp is not None and temp[1] != os.getpid() and not _running(temp[1]):
+                found.setdefault(temp[0], []).append(Path(entry.path))
+    return found
+
+
+class StaleTempSweep:
+    """Removes the temp files killed processes left behind, for one run of writes (a flush):
+    each folder is listed once, at its first write; then the stale temps of every file named
+    ``*suffix`` in it go, and those of another file go when that file is written."""
+
+    def __init__(self, suffix: str) -> None:
+        self.suffix = suffix
+        self._stale: dict[Path, dict[str, list[Path]]] = {}
+        self.removed: list[Path] = []
+
+    def __call__(self, target: Path) -> None:
+        stale = self._stale.get(target.parent)
+        if stale is None:
+            stale = self._stale[target.parent] = stale_temps(target.parent)
+            for name in [n for n in stale if n.endswith(self.suffix)]:
+                self._remove(stale.pop(name))
+        self._remove(stale.pop(target.name, []))
+
+    def _remove(self, paths: list[Path]) -> None:
+        for path in paths:
+            path.unlink(missing_ok=True)
+            self.removed.append(path)
 
 
 def write_private(path: Path, data: bytes, *, sync: bool = True) -> Path:
@@ -55,8 +101,3 @@ def write_private(path: Path, data: bytes, *, sync: bool = True) -> Path:
         os.close(fd)
     os.replace(tmp, path)
     return path
-
-
-def _escape(name: str) -> str:
-    """``name`` with glob wildcards made literal."""
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)

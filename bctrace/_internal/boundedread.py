@@ -4,6 +4,7 @@ imported statements cannot exhaust memory and all speak the same way."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,8 +16,11 @@ def read_bounded(path: Path, limit: int, what: str, error: Callable[[str], Bctra
     ``"{what} {path} ..."`` when the file is missing, unreadable or larger than ``limit``
     (``too_large`` is appended to that last message)."""
     try:
-        with path.open("rb") as fh:
-            raw = fh.read(limit + 1)
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            raw = _read_at_most(fd, limit + 1)
+        finally:
+            os.close(fd)
     except FileNotFoundError:
         raise error(f"{what} {path} does not exist") from None
     except OSError as err:
@@ -24,3 +28,22 @@ def read_bounded(path: Path, limit: int, what: str, error: Callable[[str], Bctra
     if len(raw) > limit:
         raise error(f"{what} {path} is larger than {limit >> 20} MiB{too_large}")
     return raw
+
+
+def _read_at_most(fd: int, count: int) -> bytes:
+    """Up to ``count`` bytes of ``fd``, asking first for the file's size: a read of ``count``
+    bytes allocates that much at once (64 MiB for a bundle), which cost more than parsing the
+    bundle, and a plain ``os.read`` skips the buffered file object. A file with no size (a pipe)
+    or one that grows meanwhile is read on in chunks up to ``count``."""
+    size = min(os.fstat(fd).st_size, count - 1)
+    first = os.read(fd, size + 1)
+    if len(first) <= size:
+        return first
+    parts, total = [first], len(first)
+    while total < count:
+        chunk = os.read(fd, min(count - total, 1 << 20))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return b"".join(parts)

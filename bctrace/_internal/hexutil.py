@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic_core import core_schema
 
-_HEX32 = re.compile(r"^0x[0-9a-f]{64}$")
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
 
 
 def to_0x(value: bytes) -> str:
@@ -29,11 +29,23 @@ def from_0x(value: str, *, what: str = "hash", length: int | None = 32) -> bytes
     return raw
 
 
-def _check_hex32(value: str) -> str:
-    if not _HEX32.match(value):
-        raise ValueError("must be 0x followed by 64 lowercase hex digits")
-    return value
+class _Hex32Schema:
+    """The check behind :data:`Hex32`, run inside pydantic-core (a pattern, no Python call per
+    value: a bundle has one per Merkle proof step), with one readable message for every way a
+    value can fail it. The pattern matches the whole text: no trailing newline."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.custom_error_schema(
+            core_schema.str_schema(pattern=HEX32_PATTERN),
+            custom_error_type="hex32",
+            custom_error_message="must be 0x followed by 64 lowercase hex digits",
+        )
 
 
-Hex32 = Annotated[str, AfterValidator(_check_hex32)]
+HEX32_PATTERN = r"^0x[0-9a-f]{64}$"
+"""``$`` is the end of the text here (pydantic-core's Rust ``regex``), not Python's "before a
+final newline"."""
+
+Hex32 = Annotated[str, _Hex32Schema]
 """A 32-byte hash written as ``0x`` + 64 lowercase hex digits (the form stored in bundles)."""

@@ -98,29 +98,52 @@ def _constant(name: str) -> Any:
     raise JsonProblem(f"{name} is not a JSON value (JSON has no NaN or Infinity; record it as a string)")
 
 
+class _Repeated(Exception):
+    """A key appeared twice; :func:`loads` parses again, marking, to name where."""
+
+
+def _object_once(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        raise _Repeated
+    return out
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_object_once, parse_int=_parse_int, parse_float=_parse_float,
+                            parse_constant=_constant)
+"""Built once (``json.loads`` with hooks builds a decoder and a scanner on every call); like the
+standard library's default decoder it holds no state between calls, so threads may share it."""
+
+
 def loads(text: str, *, max_depth: int = MAX_DEPTH) -> Any:
     """Parse ``text`` strictly; raises :class:`JsonProblem` (or :class:`DuplicateKey`) naming the
-    place where it can. ``json.JSONDecodeError`` (also a ``ValueError``) is raised for syntax."""
+    place where it can. ``json.JSONDecodeError`` (also a ``ValueError``) is raised for syntax.
+
+    A valid text is parsed once with hooks that raise at the first problem; only a refused text
+    is parsed again (:func:`_loads_explained`) to find the path of what was wrong."""
     if nesting(text, at_most=max_depth) > max_depth:  # before json.loads: its C recursion could exhaust the stack
         raise JsonProblem(f"nested deeper than {max_depth} levels")
-    duplicates: list[_Duplicated] = []
-
-    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out = _object(pairs)
-        if isinstance(out, _Duplicated):
-            duplicates.append(out)
-        return out
-
     try:
-        value = json.loads(text, object_pairs_hook=hook, parse_int=_parse_int, parse_float=_parse_float,
-                           parse_constant=_constant)
+        value = _DECODER.decode(text)
     except RecursionError:
         raise JsonProblem(f"nested deeper than {max_depth} levels") from None
-    except JsonProblem as err:
-        raise JsonProblem(str(err), _path_of_refused(text)) from None
-    if duplicates or _ESCAPED_SURROGATE.search(text):  # walk the tree only to name the place
+    except (_Repeated, JsonProblem):
+        return _loads_explained(text, max_depth)
+    if "\\u" in text and _ESCAPED_SURROGATE.search(text):  # walk the tree only to name the place
         check_tree(value, max_depth=max_depth)
     return value
+
+
+def _loads_explained(text: str, max_depth: int) -> Any:
+    """Parse a text :func:`loads` refused again, marking objects with a repeated key, and raise
+    the problem with its path (the first refused number, else the first repeated key)."""
+    try:
+        value = json.loads(text, object_pairs_hook=_object, parse_int=_parse_int, parse_float=_parse_float,
+                           parse_constant=_constant)
+    except JsonProblem as err:
+        raise JsonProblem(str(err), _path_of_refused(text)) from None
+    check_tree(value, max_depth=max_depth)
+    return value  # pragma: no cover - check_tree raises on the marked duplicate
 
 
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"')

@@ -543,12 +543,13 @@ class Tracer:
         them, with ``bundle_dir``), atomically."""
         tree = self.outbox.tree(batch.id)
         written = []
+        sweep = ProofBundle.sweeper()  # each folder listed once for stale temp files, not once per bundle
         for rec in self.outbox.batch_records(batch.id, with_bundle_path_only=self.config.bundle_dir is None):
             if not rec.record_json:
                 continue  # a bare digest: its producer joins the proof to its own record
             bundle = _make_bundle(rec.record_json, rec.digest, batch.root, tree, receipts)
             target = Path(rec.bundle_path) if rec.bundle_path else self.config.bundle_dir / (to_0x(rec.digest) + BUNDLE_SUFFIX)  # type: ignore[operator]
-            written.append(bundle.write(target))
+            written.append(bundle.write(target, sweep=sweep))
         return written
 
     def pending_anchors(self) -> list[PendingAnchor]:

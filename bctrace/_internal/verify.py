@@ -54,6 +54,10 @@ TrustedBlocks = Mapping[int, Collection[bytes]]
 """Chain id -> block hashes (EVM) or ledger head hashes (local) the verifier trusts."""
 CLAIMED_FIELDS = ("chain_id", "contract", "tx", "block", "timestamp", "block_hash")
 """The anchor fields a witness compares with what it finds (``chain_proof`` is checked whole)."""
+_MERKLE_PARENTS = ("merkle parents",)
+_MAX_MERKLE_PARENTS = 1 << 18
+"""About 50 MiB of 64-byte preimages and their parents (a batch of 262,144 records); the memo
+starts over beyond it."""
 
 
 @dataclass
@@ -224,8 +228,11 @@ def parse_trusted_block(spec: str, backend_of: Callable[[str], type[ChainBackend
                          "(or NAME=VALUE for a chain whose backend reads its own form, e.g. bitcoin=HEIGHT:0xMERKLEROOT)") from None
 
 
-def check_offline(bundle: ProofBundle, source: str) -> bytes:
-    """Check digest and Merkle proof; return the root. Raises on any mismatch."""
+def check_offline(bundle: ProofBundle, source: str, memo: dict[bytes, bytes] | None = None) -> bytes:
+    """Check digest and Merkle proof; return the root. Raises on any mismatch.
+
+    :param memo: Merkle parents kept across the bundles of one verifier
+        (:func:`~bctrace._internal.merkle.root_from_proof`)."""
     try:
         digest = digest_of_json(bundle.record)
     except ValueError as err:
@@ -233,7 +240,7 @@ def check_offline(bundle: ProofBundle, source: str) -> bytes:
     if digest != bundle.digest_bytes():
         raise DigestMismatch(f"{source}: the record does not hash to the bundle's digest (record edited)")
     root = bundle.merkle.root_bytes()
-    if root_from_proof(digest, bundle.merkle.proof_bytes()) != root:
+    if root_from_proof(digest, bundle.merkle.proof_bytes(), memo) != root:
         raise ProofInvalid(f"{source}: the Merkle proof does not lead from the digest to the root (proof or root edited)")
     return root
 
@@ -270,7 +277,7 @@ def verify_bundle(
     source: str = "bundle",
     trusted: TrustedBlocks | None = None,
     checker: Checker | None = None,
-    cache: dict[Any, Witness] | None = None,
+    cache: dict[Any, Any] | None = None,
     asked_chain_ids: Collection[int] = (),
 ) -> VerificationReport:
     """Verify one bundle and return the report (never raises on a policy miss: see
@@ -282,16 +289,20 @@ def verify_bundle(
         from their ``chain_proof`` alone (no network). Naming chains or trusted blocks limits the
         check to them.
     :param checker: finds the backend class of an anchor (needed for ``trusted``).
-    :param cache: witness answers kept across bundles (one lookup per root and source).
+    :param cache: witness answers kept across bundles (one lookup per root and source), and the
+        Merkle parents already hashed (each parent of a batch hashed once).
     :param asked_chain_ids: chain ids the verifier asked about (``--rpc``): one the bundle has
         no anchor on is a failed check, not an omission.
     """
-    root = check_offline(bundle, source)
+    cache = {} if cache is None else cache
+    memo = cache.setdefault(_MERKLE_PARENTS, {})
+    if len(memo) > _MAX_MERKLE_PARENTS:
+        memo.clear()
+    root = check_offline(bundle, source, memo)
     fields = check_disclosures(bundle, record_view(bundle, source), source)
     report = VerificationReport(source=source, digest=bundle.digest, root=to_0x(root), policy=policy, bundle=bundle,
                                 signed_by=check_signature(bundle.record, source), fields=fields)
     groups = _plan(bundle, backends, chains, trusted or {}, set(asked_chain_ids) | set(trusted or {}))
-    cache = {} if cache is None else cache
     for group in groups.values():
         results = []
         claims: list[AnchorReceipt | None] = list(group.claims) or [None]

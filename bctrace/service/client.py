@@ -127,6 +127,7 @@ class ServiceClient:
         """Deliver what is not delivered yet, then write the bundle of every record the service
         has anchored. When the service is unreachable, says so and keeps everything."""
         result = FetchResult()
+        sweep = ProofBundle.sweeper()
         try:
             result.delivered = self.deliver()
             lost: list[bytes] = []
@@ -141,7 +142,7 @@ class ServiceClient:
                 proof = {k: v for k, v in response.json().items() if k != "record"}
                 bundle = ProofBundle.model_validate({**proof, "record": json.loads(stored.record_json)})
                 target = Path(stored.bundle_path) if stored.bundle_path else self.bundle_dir / (to_0x(digest) + BUNDLE_SUFFIX)
-                result.bundles.append(bundle.write(target))
+                result.bundles.append(bundle.write(target, sweep=sweep))
                 with self._awaiting:
                     self._awaiting.execute("DELETE FROM awaiting WHERE digest = ?", (digest,))
             if lost:  # the service does not know them (a new database?): send them again

@@ -66,3 +66,16 @@ def test_hundred_thousand_leaves():
         proof = tree.proof(d)
         assert len(proof) in (16, 17)
         assert root_from_proof(d, proof) == tree.root
+
+
+def test_folding_with_a_shared_memo_hashes_each_parent_once_and_still_catches_an_edited_step():
+    ds = digests(100)
+    tree = MerkleTree(ds)
+    memo: dict[bytes, bytes] = {}
+    assert all(root_from_proof(d, tree.proof(d), memo) == tree.root for d in ds)
+    assert len(memo) == len(ds) - 1  # every parent of the tree, once
+    proof = tree.proof(ds[7])
+    for i in range(len(proof)):
+        edited = [*proof[:i], bytes([proof[i][0] ^ 1]) + proof[i][1:], *proof[i + 1:]]
+        assert root_from_proof(ds[7], edited, memo) != tree.root
+        assert root_from_proof(ds[7], edited, memo) == root_from_proof(ds[7], edited)
