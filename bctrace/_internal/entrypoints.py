@@ -34,10 +34,19 @@ def entry_points(group: str) -> list[EntryPoint]:
     return sorted(metadata.entry_points(group=group), key=lambda e: e.name)
 
 
+_SYS_PATH_FINDERS = {("importlib_metadata", "MetadataPathFinder")}
+"""Finders of distributions that look exactly where :class:`PathFinder` looks (the folders of
+``sys.path``): the ``importlib_metadata`` backport's, which importing mlflow (and others) adds to
+``sys.meta_path``."""
+
+
 def may_declare(group: str) -> bool:
     """False only when no distribution :mod:`importlib.metadata` can find declares ``group``."""
     for finder in sys.meta_path:
-        if finder is not PathFinder and getattr(finder, "find_distributions", None) is not None:
+        kind = type(finder)
+        if finder is PathFinder or (kind.__module__, kind.__qualname__) in _SYS_PATH_FINDERS:
+            continue
+        if getattr(finder, "find_distributions", None) is not None:
             return True  # distributions from elsewhere than sys.path's folders
     for entry in sys.path:
         if not isinstance(entry, str) or os.path.basename(entry).lower().endswith(".egg"):

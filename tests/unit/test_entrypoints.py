@@ -39,6 +39,15 @@ def test_every_group_installed_here_is_seen():
     assert not may_declare(GROUP) and entry_points(GROUP) == []
 
 
+def test_the_importlib_metadata_backports_finder_looks_where_the_shortcut_looks(folder):
+    import importlib_metadata  # mlflow imports it; it adds its own finder of distributions
+
+    assert any(type(f) is importlib_metadata.MetadataPathFinder for f in sys.meta_path)
+    assert not may_declare(GROUP)
+    install(folder, "backported", f"[{GROUP}]\nbackported = backported\n")
+    assert may_declare(GROUP) and [e.name for e in entry_points(GROUP)] == ["backported"]
+
+
 def test_a_plugin_installed_a_moment_ago_is_found(folder):
     assert not may_declare(GROUP)
     install(folder, "fresh", f"[console_scripts]\nfresh = fresh:main\n\n[{GROUP}]\nfresh = fresh_plugin\n")
