@@ -182,6 +182,11 @@ def record_local(res: Results, sizes: list[int], durable: int, threads: int) -> 
                 note="the outbox's pragmas (WAL, synchronous=NORMAL: a commit writes the WAL, no fsync); "
                      + floors.target_note(20_000, per_commit, "records/s") + "; group commit can pass this floor only by "
                      "sharing commits"))
+    shared_commits = floors.commit_per_row(rows, rows_per_commit=threads)
+    res.add(Row("local", f"record() each durable, {threads} threads on one Tracer (group commit)", many, "records/s",
+                f"floor: bare sqlite3, {threads} rows per commit", shared_commits,
+                note=f"the best group commit can do for {threads} threads that each wait for their record: every commit holds all "
+                     f"{threads}, no Python work; " + floors.target_note(20_000, shared_commits, "records/s")))
     fsynced = rows[: max(1, len(rows) // 10)]
     res.add(Row("local", f"floor: bare sqlite3, one thread, INSERT + COMMIT per row, synchronous=FULL ({len(fsynced):,} rows)",
                 floors.commit_per_row(fsynced, "FULL"), "rows/s", "synchronous=NORMAL (the outbox's)", per_commit,
