@@ -9,6 +9,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -324,41 +325,36 @@ class ClaimingOutboxTests(OutboxTests):
     them at a time (PostgreSQL). The SQLite outbox does not claim: its processes resume the same
     batch, and anchors are idempotent."""
 
-    def _claimed(self, outbox_factory: OutboxFactory) -> tuple[Outbox, Outbox, int]:
+    @contextmanager
+    def _claimed(self, outbox_factory: OutboxFactory) -> Iterator[tuple[Outbox, Outbox, int]]:
+        """Two connections, the first holding a claimed batch; both closed at the end."""
         a, b = outbox_factory(), outbox_factory()
-        a.append("t", step())
-        batch = a.next_batch(["alpha"])
-        assert batch is not None
-        return a, b, batch.id
+        try:
+            a.append("t", step())
+            batch = a.next_batch(["alpha"])
+            assert batch is not None
+            yield a, b, batch.id
+        finally:
+            a.close()
+            b.close()
 
     def test_a_claimed_batch_is_not_handed_to_another_connection(self, outbox_factory: OutboxFactory) -> None:
-        a, b, batch_id = self._claimed(outbox_factory)
-        try:
+        with self._claimed(outbox_factory) as (a, b, batch_id):
             assert b.next_batch(["alpha"]) is None
             _, late = b.append("t", step("late"))
             other = b.next_batch(["alpha"])  # new records make a batch of their own
             assert other is not None and other.id != batch_id
             assert [r.digest for r in b.batch_records(other.id)] == [late]
-        finally:
-            a.close()
-            b.close()
 
     def test_a_released_batch_is_resumed_by_another_connection(self, outbox_factory: OutboxFactory) -> None:
-        a, b, batch_id = self._claimed(outbox_factory)
-        try:
+        with self._claimed(outbox_factory) as (a, b, batch_id):
             a.release(batch_id)
             resumed = b.next_batch(["alpha"])
             assert resumed is not None and resumed.id == batch_id
             assert a.next_batch(["alpha"]) is None
-        finally:
-            a.close()
-            b.close()
 
     def test_a_closed_connections_claim_ends_with_it(self, outbox_factory: OutboxFactory) -> None:
-        a, b, batch_id = self._claimed(outbox_factory)
-        try:
-            a.close()
+        with self._claimed(outbox_factory) as (a, b, batch_id):
+            a.close()  # closing again at the end is harmless
             resumed = b.next_batch(["alpha"])
             assert resumed is not None and resumed.id == batch_id
-        finally:
-            b.close()
